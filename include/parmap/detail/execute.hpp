@@ -1,0 +1,55 @@
+#pragma once
+// The one primitive every parmap algorithm reduces to: run a body over the items [0, size) in
+// chunks, on the backend, thread count, chunk size and schedule of a checked plan. Backends only
+// know this; the public algorithms (map, map-into, zip, reduce, streams) are written once on top.
+
+#include <cstddef>
+#include <exception>
+
+#include "parmap/options.hpp"
+
+namespace parmap::detail {
+
+/// Options checked and resolved for one call.
+struct plan {
+  parmap::backend backend;
+  int threads;        ///< >= 1
+  std::size_t chunk;  ///< items per chunk; 0: the backend's automatic choice
+  parmap::schedule schedule;
+};
+
+/// Checks `opt` (see options) and resolves its automatic values. Throws std::invalid_argument.
+[[nodiscard]] plan make_plan(const options& opt);
+
+/// One call in flight: where a chunk reports that one of its items threw.
+class call_state;
+
+/// Records that item `index` threw the exception being handled. Call it from a catch block.
+void record_error(call_state& state, std::size_t index) noexcept;
+
+/// Items [begin, end) of one call, type-erased once per chunk, never per item.
+using chunk_body = void (*)(void* ctx, std::size_t begin, std::size_t end, call_state& state);
+
+/// Runs `body` over [0, size) in chunks as `p` says and returns when every started chunk has
+/// finished. Then, like a serial loop would: rethrows the exception of the lowest item that
+/// threw; else throws parmap::timeout or parmap::cancelled if the deadline or stop request cut
+/// the work short. `opt` supplies the stop token, progress callback and deadline.
+void execute(const plan& p, const options& opt, std::size_t size, chunk_body body, void* ctx);
+
+/// Calls f(i) for every i in [0, size): the loop body of parallel_map and its relatives.
+template <class F>
+void for_each_index(const plan& p, const options& opt, std::size_t size, F& f) {
+  constexpr chunk_body body = [](void* ctx, std::size_t begin, std::size_t end,
+                                 call_state& state) {
+    F& fn = *static_cast<F*>(ctx);
+    std::size_t i = begin;
+    try {
+      for (; i < end; ++i) fn(i);
+    } catch (...) {
+      record_error(state, i);
+    }
+  };
+  execute(p, opt, size, body, static_cast<void*>(&f));
+}
+
+}  // namespace parmap::detail

@@ -1,0 +1,67 @@
+#pragma once
+// Options of a parmap call: a plain aggregate, written with designated initializers:
+//   parmap::options{.backend = parmap::backend::tbb, .threads = 2, .chunk = 64,
+//                   .schedule = parmap::schedule::dynamic}
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <stop_token>
+
+#include "parmap/backend.hpp"
+
+namespace parmap {
+
+/// How chunks are handed to threads.
+enum class schedule {
+  automatic,  ///< parmap decides: contiguous blocks per thread, idle threads steal the rest
+              ///< (OpenMP and threads); TBB's auto_partitioner; the PSTL's own split (stdpar)
+  static_,    ///< fixed round-robin assignment of chunks, decided up front: OpenMP
+              ///< schedule(static), TBB static_partitioner
+  dynamic,    ///< threads claim the next chunk when they finish one: OpenMP schedule(dynamic),
+              ///< TBB simple_partitioner
+  guided,     ///< claims shrink as the work runs out: OpenMP schedule(guided), TBB
+              ///< auto_partitioner
+};
+
+/// The name of a schedule: "automatic", "static", "dynamic" or "guided".
+[[nodiscard]] std::string_view to_string(schedule s) noexcept;
+
+/// The largest thread count a call may ask for: beyond it options::threads is rejected.
+inline constexpr int max_threads = 4096;
+
+/// Options of one call. Every member has a default; 0 means "automatic".
+/// Each call checks its options before any work and throws std::invalid_argument that names
+/// the problem if: the backend is outside the enum or not built in; |threads| > max_threads;
+/// the schedule is outside the enum.
+struct options {
+  /// Where the call runs; see backend and default_backend().
+  parmap::backend backend = parmap::default_backend();
+  /// 0: every logical CPU this process may run on (its affinity mask, read at first use).
+  /// N > 0: exactly N threads (more than the CPUs is allowed: latency-bound work wants it).
+  /// N < 0: joblib's rule, max(cpus + 1 + N, 1): -1 is all CPUs, -2 all but one.
+  /// The calling thread counts as one of them. At most N threads run the function.
+  int threads = 0;
+  /// Items per chunk, the unit of scheduling, cancellation and progress. 0: automatic.
+  std::size_t chunk = 0;
+  /// How chunks are handed to threads (see schedule).
+  parmap::schedule schedule = parmap::schedule::automatic;
+  /// When stop is requested, no further chunk starts and the call throws parmap::cancelled.
+  std::stop_token stop = {};
+  /// Called with (items done, total items) from worker threads at chunk granularity, at most
+  /// about 20 times a second, never concurrently with itself, and a final time with
+  /// done == total when the call succeeds. Empty: no progress reports.
+  std::function<void(std::size_t done, std::size_t total)> on_progress = {};
+  /// When this time passes, no further chunk starts and the call throws parmap::timeout.
+  /// The default (the clock's maximum) means no deadline.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+/// The number of logical CPUs this process may run on (its affinity mask), read once.
+[[nodiscard]] unsigned usable_cpus() noexcept;
+
+/// The thread count a call with these options uses: the rule documented at options::threads.
+/// Throws std::invalid_argument when |threads| > max_threads.
+[[nodiscard]] int resolve_threads(int threads);
+
+}  // namespace parmap

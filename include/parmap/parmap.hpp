@@ -1,0 +1,9 @@
+#pragma once
+// parmap: one parallel_map API over interchangeable backends. The one include users need.
+
+#include "parmap/backend.hpp"
+#include "parmap/config.hpp"
+#include "parmap/errors.hpp"
+#include "parmap/options.hpp"
+#include "parmap/parallel_map.hpp"
+#include "parmap/topology.hpp"

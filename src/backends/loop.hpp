@@ -1,0 +1,47 @@
+#pragma once
+// What a backend is given: one call's items, checked options and the chunk runner. A backend
+// only decides which thread runs which chunk; call_state::run_chunk does the rest.
+
+#include <algorithm>
+#include <cstddef>
+
+#include "call_state.hpp"
+
+namespace parmap::detail {
+
+struct loop {
+  std::size_t size;  ///< items [0, size), size > 0
+  int threads;       ///< >= 1 and never more than there are chunks to run
+  std::size_t chunk; ///< items per chunk, 0: automatic
+  parmap::schedule schedule;
+  call_state* state;
+
+  void run(std::size_t begin, std::size_t end) const noexcept { state->run_chunk(begin, end); }
+
+  /// The chunk used where "automatic" needs a size: about 8 chunks per thread, so late
+  /// threads and uneven items still find work, with few enough claims to stay cheap.
+  [[nodiscard]] std::size_t chunk_or_default() const noexcept {
+    if (chunk != 0) return chunk;
+    const std::size_t per = size / (static_cast<std::size_t>(threads) * 8);
+    return std::max<std::size_t>(per, 1);
+  }
+
+  /// The static schedule's chunk: one contiguous block per thread unless a chunk is given.
+  [[nodiscard]] std::size_t static_chunk() const noexcept {
+    if (chunk != 0) return chunk;
+    const auto t = static_cast<std::size_t>(threads);
+    return (size + t - 1) / t;
+  }
+};
+
+[[nodiscard]] inline std::size_t chunk_count(std::size_t size, std::size_t chunk) noexcept {
+  return size / chunk + (size % chunk != 0 ? 1 : 0);
+}
+
+void run_serial(const loop& lp);
+void run_threads(const loop& lp);
+void run_openmp(const loop& lp);
+void run_tbb(const loop& lp);
+void run_stdpar(const loop& lp);
+
+}  // namespace parmap::detail

@@ -1,0 +1,193 @@
+// The front door of every call: backend names and availability, the option rules, and the one
+// #if ladder that maps a backend to the file that runs it.
+#include <sched.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "backends/loop.hpp"
+#include "parmap/config.hpp"
+#include "parmap/errors.hpp"
+#include "tsan.hpp"
+
+namespace parmap {
+namespace {
+
+constexpr std::array<std::string_view, 5> backend_names = {"serial", "threads", "openmp", "tbb",
+                                                           "stdpar"};
+
+constexpr bool built_in(backend b) noexcept {
+  switch (b) {
+    case backend::serial:
+    case backend::threads: return true;
+    case backend::openmp: return PARMAP_HAS_OPENMP;
+    case backend::tbb: return PARMAP_HAS_TBB;
+    case backend::stdpar: return PARMAP_HAS_STDPAR;
+  }
+  return false;
+}
+
+std::string available_list() {
+  std::string list;
+  for (backend b : available_backends()) {
+    if (!list.empty()) list += ", ";
+    list += to_string(b);
+  }
+  return list;
+}
+
+/// PARMAP_BACKEND from the environment, or the build's choice. Set when it names no backend.
+struct default_choice {
+  backend value = backend_from_string(PARMAP_DEFAULT_BACKEND_NAME);
+  std::string error;  // why the environment's choice cannot be used
+};
+
+const default_choice& the_default() {
+  static const default_choice choice = [] {
+    default_choice c;
+    const char* env = std::getenv("PARMAP_BACKEND");
+    if (env == nullptr || *env == '\0') return c;
+    try {
+      c.value = backend_from_string(env);
+      if (!is_available(c.value)) {
+        c.error = "parmap: PARMAP_BACKEND=" + std::string(env) +
+                  " names a backend that is not built in (available: " + available_list() + ")";
+      }
+    } catch (const std::invalid_argument& e) {
+      c.error = std::string("parmap: PARMAP_BACKEND: ") + e.what();
+    }
+    return c;
+  }();
+  return choice;
+}
+
+}  // namespace
+
+backend default_backend() noexcept {
+  try {
+    return the_default().value;
+  } catch (...) {
+    return backend::threads;
+  }
+}
+
+bool is_available(backend b) noexcept { return built_in(b); }
+
+std::vector<backend> available_backends() {
+  std::vector<backend> out;
+  for (std::size_t i = 0; i < backend_names.size(); ++i) {
+    if (built_in(static_cast<backend>(i))) out.push_back(static_cast<backend>(i));
+  }
+  return out;
+}
+
+std::string_view to_string(backend b) noexcept {
+  const auto i = static_cast<std::size_t>(b);
+  return i < backend_names.size() ? backend_names[i] : std::string_view("unknown");
+}
+
+backend backend_from_string(std::string_view name) {
+  if (name == "omp") return backend::openmp;
+  for (std::size_t i = 0; i < backend_names.size(); ++i) {
+    if (name == backend_names[i]) return static_cast<backend>(i);
+  }
+  throw std::invalid_argument("parmap: unknown backend '" + std::string(name) +
+                              "' (valid names: serial, threads, openmp or omp, tbb, stdpar)");
+}
+
+std::string_view to_string(schedule s) noexcept {
+  switch (s) {
+    case schedule::automatic: return "automatic";
+    case schedule::static_: return "static";
+    case schedule::dynamic: return "dynamic";
+    case schedule::guided: return "guided";
+  }
+  return "unknown";
+}
+
+unsigned usable_cpus() noexcept {
+  static const unsigned cpus = [] {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+      const int n = CPU_COUNT(&set);
+      if (n > 0) return static_cast<unsigned>(n);
+    }
+    return std::max(std::thread::hardware_concurrency(), 1u);
+  }();
+  return cpus;
+}
+
+int resolve_threads(int threads) {
+  if (threads > max_threads || threads < -max_threads) {
+    throw std::invalid_argument("parmap: options.threads = " + std::to_string(threads) +
+                                " is out of range (|threads| <= " +
+                                std::to_string(max_threads) + ")");
+  }
+  const int cpus = static_cast<int>(usable_cpus());
+  if (threads == 0) return cpus;
+  if (threads > 0) return threads;
+  return std::max(cpus + 1 + threads, 1);
+}
+
+namespace detail {
+
+plan make_plan(const options& opt) {
+  const auto b = static_cast<std::size_t>(opt.backend);
+  if (b >= backend_names.size()) {
+    throw std::invalid_argument("parmap: options.backend = " + std::to_string(b) +
+                                " is not a backend (available: " + available_list() + ")");
+  }
+  if (!built_in(opt.backend)) {
+    // The default backend can only be missing when PARMAP_BACKEND named it.
+    const auto& def = the_default();
+    if (opt.backend == def.value && !def.error.empty()) throw std::invalid_argument(def.error);
+    throw std::invalid_argument("parmap: backend '" + std::string(to_string(opt.backend)) +
+                                "' is not built in (available: " + available_list() + ")");
+  }
+  const auto s = static_cast<std::size_t>(opt.schedule);
+  if (s > static_cast<std::size_t>(schedule::guided)) {
+    throw std::invalid_argument("parmap: options.schedule = " + std::to_string(s) +
+                                " is not a schedule (automatic, static_, dynamic, guided)");
+  }
+  return plan{opt.backend, resolve_threads(opt.threads), opt.chunk, opt.schedule};
+}
+
+void execute(const plan& p, const options& opt, std::size_t size, chunk_body body, void* ctx) {
+  if (size == 0) return;
+  call_state state(opt, size, body, ctx);
+  // Never more threads than chunks: small inputs make no empty chunks and wake no idle threads.
+  std::size_t threads = static_cast<std::size_t>(p.threads);
+  if (p.chunk != 0) threads = std::min(threads, chunk_count(size, p.chunk));
+  threads = std::min(threads, size);
+  const loop lp{size, static_cast<int>(threads), p.chunk, p.schedule, &state};
+
+  // Bail out before any work when the call is already stopped or late: run_chunk's own check
+  // would do it too, but only after the threads were woken.
+  if (opt.stop.stop_requested()) throw parmap::cancelled();
+  if (std::chrono::steady_clock::now() >= opt.deadline) throw parmap::timeout();
+
+  tsan_release(&state);
+  switch (p.backend) {
+    case backend::serial: run_serial(lp); break;
+    case backend::threads: run_threads(lp); break;
+#if PARMAP_HAS_OPENMP
+    case backend::openmp: run_openmp(lp); break;
+#endif
+#if PARMAP_HAS_TBB
+    case backend::tbb: run_tbb(lp); break;
+#endif
+#if PARMAP_HAS_STDPAR
+    case backend::stdpar: run_stdpar(lp); break;
+#endif
+    default: throw std::logic_error("parmap: make_plan let an unavailable backend through");
+  }
+  tsan_acquire(&state);
+  state.finish();
+}
+
+}  // namespace detail
+}  // namespace parmap

@@ -1,0 +1,158 @@
+#include "thread_pool.hpp"
+
+#include <chrono>
+
+#include "parmap/options.hpp"
+
+namespace parmap::detail {
+namespace {
+
+// A worker's slot: empty, a task assigned to it, the task running, or the order to stop.
+constexpr std::uintptr_t slot_empty = 0;
+constexpr std::uintptr_t slot_running = 1;
+constexpr std::uintptr_t slot_stop = 2;
+
+// How long an idle worker (and a caller waiting for its helpers) spins before it sleeps:
+// long enough that back-to-back calls never pay for a wake-up, short enough to be invisible
+// to anyone measuring idle CPU.
+constexpr auto spin_time = std::chrono::microseconds(200);
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Spins on `value` until pred(value) holds or the spin time is over; returns the last value.
+template <class T, class Pred>
+T spin_until(const std::atomic<T>& value, Pred pred) noexcept {
+  T v = value.load(std::memory_order_acquire);
+  if (pred(v)) return v;
+  const auto give_up = std::chrono::steady_clock::now() + spin_time;
+  for (unsigned i = 1;; ++i) {
+    cpu_relax();
+    v = value.load(std::memory_order_acquire);
+    if (pred(v)) return v;
+    if (i % 64 == 0 && std::chrono::steady_clock::now() > give_up) return v;
+  }
+}
+
+}  // namespace
+
+struct alignas(64) thread_pool::worker {
+  std::atomic<std::uintptr_t> slot{slot_empty};
+  std::atomic<std::uint32_t> wake{0};  // bumped on every assignment; the futex a worker sleeps on
+  std::thread thread;
+
+  void assign(std::uintptr_t value) noexcept {
+    slot.store(value, std::memory_order_release);
+    wake.fetch_add(1, std::memory_order_release);
+    wake.notify_one();
+  }
+};
+
+thread_pool& thread_pool::instance() {
+  static thread_pool pool;
+  return pool;
+}
+
+std::size_t thread_pool::size() const {
+  std::lock_guard lock(mutex_);
+  return workers_.size();
+}
+
+thread_pool::~thread_pool() {
+  std::lock_guard lock(mutex_);
+  for (auto& w : workers_) w->assign(slot_stop);
+  for (auto& w : workers_) w->thread.join();
+}
+
+void thread_pool::work(worker& w) noexcept {
+  for (;;) {
+    const std::uint32_t seen = w.wake.load(std::memory_order_acquire);
+    std::uintptr_t s = spin_until(w.slot, [](std::uintptr_t v) { return v != slot_empty; });
+    if (s == slot_empty) {
+      w.wake.wait(seen, std::memory_order_acquire);
+      continue;
+    }
+    if (s == slot_stop) return;
+    // The caller may take the assignment back if it finished the work alone; whoever wins
+    // this exchange decides whether the task sees this worker at all.
+    if (!w.slot.compare_exchange_strong(s, slot_running, std::memory_order_acq_rel)) continue;
+    auto* task = reinterpret_cast<team_task*>(s);
+    task->participate();
+    std::uintptr_t running = slot_running;
+    const bool stopping =
+        !w.slot.compare_exchange_strong(running, slot_empty, std::memory_order_acq_rel);
+    if (!stopping) {
+      std::lock_guard lock(mutex_);
+      idle_.push_back(&w);
+    }
+    // The last touch of the task: after this increment its caller may return.
+    task->finished_.fetch_add(1, std::memory_order_release);
+    task->finished_.notify_all();
+    if (stopping) return;
+  }
+}
+
+void thread_pool::run(team_task& task, int helpers) {
+  const auto token = reinterpret_cast<std::uintptr_t>(&task);
+  constexpr std::size_t inline_helpers = 16;
+  worker* inline_team[inline_helpers];
+  std::vector<worker*> big_team;
+  worker** team = inline_team;
+  auto wanted = static_cast<std::size_t>(helpers);
+  if (wanted > inline_helpers) {
+    big_team.resize(wanted);
+    team = big_team.data();
+  }
+
+  std::size_t recruited = 0, woken = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (; recruited < wanted && !idle_.empty(); ++recruited) {
+      team[recruited] = idle_.back();
+      idle_.pop_back();
+    }
+    woken = recruited;
+    // Grow the pool while it is smaller than this call asks for; callers that run at the
+    // same time share the workers instead, so the pool stays bounded.
+    const std::size_t limit = static_cast<std::size_t>(max_threads - 1);
+    for (; recruited < wanted && workers_.size() < std::min(wanted, limit); ++recruited) {
+      auto w = std::make_unique<worker>();
+      w->slot.store(token, std::memory_order_relaxed);
+      worker* raw = w.get();
+      w->thread = std::thread([this, raw] { work(*raw); });
+      team[recruited] = raw;
+      workers_.push_back(std::move(w));
+    }
+  }
+  for (std::size_t i = 0; i < woken; ++i) team[i]->assign(token);
+
+  task.participate();
+
+  // Helpers that have not started yet are not needed any more: take them back, so the caller
+  // never waits for a sleeping thread to wake up just to find nothing left to do.
+  std::uint32_t started = 0;
+  std::size_t revoked = 0;
+  for (std::size_t i = 0; i < recruited; ++i) {
+    std::uintptr_t expected = token;
+    if (team[i]->slot.compare_exchange_strong(expected, slot_empty, std::memory_order_acq_rel)) {
+      team[revoked++] = team[i];
+    } else {
+      ++started;
+    }
+  }
+  if (revoked != 0) {
+    std::lock_guard lock(mutex_);
+    idle_.insert(idle_.end(), team, team + revoked);
+  }
+  auto all_back = [started](std::uint32_t v) { return v >= started; };
+  for (std::uint32_t v; !all_back(v = spin_until(task.finished_, all_back));) {
+    task.finished_.wait(v, std::memory_order_acquire);
+  }
+}
+
+}  // namespace parmap::detail

@@ -1,0 +1,58 @@
+#pragma once
+// parmap's own pool of worker threads, shared by every call of the threads backend.
+//
+// A call's caller always works on its own task, and pool workers join it as helpers when they
+// are idle. Nothing ever waits for a helper that has not started, so nested calls and calls
+// from many threads at once cannot deadlock: in the worst case the caller does all the work.
+// Idle workers spin for a short while (a follow-up call then starts in well under a
+// microsecond) and then sleep on a futex, using no CPU.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace parmap::detail {
+
+/// Work that several threads run together; participate() is called once by each of them and
+/// must return when the work is done or nothing is left that this thread can claim.
+class team_task {
+ public:
+  virtual void participate() noexcept = 0;
+
+ protected:
+  ~team_task() = default;
+
+ private:
+  friend class thread_pool;
+  std::atomic<std::uint32_t> finished_{0};  // helpers that returned from participate()
+};
+
+class thread_pool {
+ public:
+  /// The process-wide pool, started on first use.
+  static thread_pool& instance();
+
+  /// Runs task.participate() on the calling thread and on up to `helpers` pool workers (the
+  /// pool grows to the largest number ever asked for, at most max_threads - 1 workers).
+  /// Returns when every thread that started the task has returned from it.
+  void run(team_task& task, int helpers);
+
+  /// The number of worker threads started so far.
+  [[nodiscard]] std::size_t size() const;
+
+  ~thread_pool();
+
+ private:
+  struct worker;
+  thread_pool() = default;
+  void work(worker& w) noexcept;
+
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<worker>> workers_;  // guarded by mutex_
+  std::vector<worker*> idle_;                     // guarded by mutex_; most recently idle last
+};
+
+}  // namespace parmap::detail

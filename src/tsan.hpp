@@ -1,0 +1,21 @@
+#pragma once
+// ThreadSanitizer sees only instrumented code. libgomp and libtbb are not instrumented, so the
+// ordering their fork and join really provide is invisible to it; these annotations state it.
+// They compile to nothing outside a -fsanitize=thread build.
+
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+
+namespace parmap::detail {
+
+#if defined(__SANITIZE_THREAD__)
+inline void tsan_acquire(void* addr) noexcept { __tsan_acquire(addr); }
+inline void tsan_release(void* addr) noexcept { __tsan_release(addr); }
+#else
+inline void tsan_acquire(void*) noexcept {}
+inline void tsan_release(void*) noexcept {}
+#endif
+
+}  // namespace parmap::detail
