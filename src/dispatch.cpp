@@ -109,6 +109,15 @@ std::string_view to_string(schedule s) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(placement p) noexcept {
+  switch (p) {
+    case placement::none: return "none";
+    case placement::spread: return "spread";
+    case placement::close: return "close";
+  }
+  return "unknown";
+}
+
 unsigned usable_cpus() noexcept {
   static const unsigned cpus = [] {
     cpu_set_t set;
@@ -152,6 +161,11 @@ plan make_plan(const options& opt) {
   if (s > static_cast<std::size_t>(schedule::guided)) {
     throw std::invalid_argument("parmap: options.schedule = " + std::to_string(s) +
                                 " is not a schedule (automatic, static_, dynamic, guided)");
+  }
+  const auto where = static_cast<std::size_t>(opt.placement);
+  if (where > static_cast<std::size_t>(placement::close)) {
+    throw std::invalid_argument("parmap: options.placement = " + std::to_string(where) +
+                                " is not a placement (none, spread, close)");
   }
   return plan{opt.backend, resolve_threads(opt.threads), opt.chunk, opt.schedule};
 }

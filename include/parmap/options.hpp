@@ -27,13 +27,24 @@ enum class schedule {
 /// The name of a schedule: "automatic", "static", "dynamic" or "guided".
 [[nodiscard]] std::string_view to_string(schedule s) noexcept;
 
+/// Where a call's threads run (thread pinning). With anything but `none`, the i-th thread of a
+/// call is pinned to a CPU picked from detect_topology().cpus_by_core, on every backend.
+enum class placement {
+  none,    ///< the operating system decides (default); threads are not pinned
+  spread,  ///< one thread per physical core first, SMT siblings only when every core has one
+  close,   ///< fill every hardware thread of a core before moving to the next core
+};
+
+/// The name of a placement: "none", "spread" or "close".
+[[nodiscard]] std::string_view to_string(placement p) noexcept;
+
 /// The largest thread count a call may ask for: beyond it options::threads is rejected.
 inline constexpr int max_threads = 4096;
 
 /// Options of one call. Every member has a default; 0 means "automatic".
 /// Each call checks its options before any work and throws std::invalid_argument that names
 /// the problem if: the backend is outside the enum or not built in; |threads| > max_threads;
-/// the schedule is outside the enum.
+/// the schedule or placement is outside its enum.
 struct options {
   /// Where the call runs; see backend and default_backend().
   parmap::backend backend = parmap::default_backend();
@@ -55,6 +66,8 @@ struct options {
   /// When this time passes, no further chunk starts and the call throws parmap::timeout.
   /// The default (the clock's maximum) means no deadline.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  /// Where the threads run; see placement. Pinning costs a system call when a thread moves.
+  parmap::placement placement = parmap::placement::none;
 };
 
 /// The number of logical CPUs this process may run on (its affinity mask), read once.
