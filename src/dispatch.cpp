@@ -177,12 +177,15 @@ void execute(const plan& p, const options& opt, std::size_t size, chunk_body bod
   std::size_t threads = static_cast<std::size_t>(p.threads);
   if (p.chunk != 0) threads = std::min(threads, chunk_count(size, p.chunk));
   threads = std::min(threads, size);
-  const loop lp{size, static_cast<int>(threads), p.chunk, p.schedule, &state};
+  const loop lp{size, static_cast<int>(threads), p.chunk, p.schedule, opt.placement, &state};
 
   // Bail out before any work when the call is already stopped or late: run_chunk's own check
   // would do it too, but only after the threads were woken.
   if (opt.stop.stop_requested()) throw parmap::cancelled();
-  if (std::chrono::steady_clock::now() >= opt.deadline) throw parmap::timeout();
+  if (opt.deadline != std::chrono::steady_clock::time_point::max() &&
+      std::chrono::steady_clock::now() >= opt.deadline) {
+    throw parmap::timeout();
+  }
 
   tsan_release(&state);
   switch (p.backend) {
@@ -200,6 +203,8 @@ void execute(const plan& p, const options& opt, std::size_t size, chunk_body bod
     default: throw std::logic_error("parmap: make_plan let an unavailable backend through");
   }
   tsan_acquire(&state);
+  // The caller worked as one of the call's threads: give it back its own affinity.
+  if (lp.placement != placement::none) place_thread(placement::none, 0);
   state.finish();
 }
 

@@ -30,6 +30,7 @@ std::size_t team_loop::slot_begin(std::size_t slot) const noexcept {
 }
 
 void team_loop::work() noexcept {
+  place_thread(lp_.placement, arrivals_.fetch_add(1, std::memory_order_relaxed));
   switch (lp_.schedule) {
     case schedule::automatic: return work_automatic();
     case schedule::static_: return work_static();

@@ -41,7 +41,8 @@ class team_loop {
   const std::size_t slots_;
   std::size_t grain_big_ = 1;    // automatic: claims while nobody is idle
   std::size_t grain_small_ = 1;  // automatic: claims once a participant has run out of work
-  alignas(64) std::atomic<std::size_t> next_slot_{0};
+  alignas(64) std::atomic<unsigned> arrivals_{0};
+  std::atomic<std::size_t> next_slot_{0};
   std::atomic<bool> hungry_{false};
   alignas(64) std::atomic<std::size_t> next_item_{0};
   block inline_[inline_blocks];

@@ -33,9 +33,20 @@ topology summarize(hwloc_topology_t t) {
     // Some virtual machines report no cores: treat every hardware thread as a core.
     out.physical_cores = out.logical_cpus;
     for (unsigned i = 0; i < out.logical_cpus; ++i) {
-      out.cpus_by_core.push_back(hwloc_get_obj_by_type(t, HWLOC_OBJ_PU, i)->os_index);
+      const unsigned cpu = hwloc_get_obj_by_type(t, HWLOC_OBJ_PU, i)->os_index;
+      out.cpus_by_core.push_back(cpu);
+      out.cores.push_back({cpu});
     }
     return out;
+  }
+  for (unsigned c = 0; c < out.physical_cores; ++c) {
+    hwloc_obj_t core = hwloc_get_obj_by_type(t, HWLOC_OBJ_CORE, c);
+    std::vector<unsigned> cpus;
+    for (hwloc_obj_t pu = nullptr;
+         (pu = hwloc_get_next_obj_inside_cpuset_by_type(t, core->cpuset, HWLOC_OBJ_PU, pu));) {
+      cpus.push_back(pu->os_index);
+    }
+    out.cores.push_back(std::move(cpus));
   }
   // Round r lists the r-th hardware thread of every core that has one.
   for (unsigned round = 0;; ++round) {
@@ -58,7 +69,10 @@ topology detect_uncached() {
   topology fallback;
   fallback.logical_cpus = fallback.physical_cores = usable_cpus();
   fallback.packages = fallback.numa_nodes = 1;
-  for (unsigned i = 0; i < fallback.logical_cpus; ++i) fallback.cpus_by_core.push_back(i);
+  for (unsigned i = 0; i < fallback.logical_cpus; ++i) {
+    fallback.cpus_by_core.push_back(i);
+    fallback.cores.push_back({i});
+  }
   if (hwloc_topology_init(&raw) != 0) return fallback;
   topology_handle t(raw);
   if (hwloc_topology_load(t.get()) != 0) return fallback;

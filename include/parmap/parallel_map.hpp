@@ -50,12 +50,16 @@ template <std::ranges::input_range R, class F>
   if constexpr (std::is_default_constructible_v<T> && std::is_move_assignable_v<T> &&
                 !std::is_same_v<T, bool>) {
     std::vector<T> out(n);
-    auto body = [&](std::size_t i) { out[i] = std::invoke(fn, in[i]); };
+    auto body = [item = in.items(), dest = out.data(), &fn](std::size_t i) {
+      dest[i] = std::invoke(fn, item(i));
+    };
     detail::for_each_index(p, opt, n, body);
     return out;
   } else {
     std::vector<std::optional<T>> slots(n);
-    auto body = [&](std::size_t i) { slots[i].emplace(std::invoke(fn, in[i])); };
+    auto body = [item = in.items(), dest = slots.data(), &fn](std::size_t i) {
+      dest[i].emplace(std::invoke(fn, item(i)));
+    };
     detail::for_each_index(p, opt, n, body);
     std::vector<T> out;
     out.reserve(n);
@@ -86,9 +90,8 @@ void parallel_map_into(R&& input, Out&& output, F&& fn, const options& opt = {})
                                 std::to_string(n));
   }
   if (n == 0) return;
-  auto first = std::ranges::begin(output);
-  auto body = [&](std::size_t i) {
-    first[static_cast<std::ranges::range_difference_t<Out>>(i)] = std::invoke(fn, in[i]);
+  auto body = [item = in.items(), dest = std::ranges::begin(output), &fn](std::size_t i) {
+    dest[static_cast<std::ranges::range_difference_t<Out>>(i)] = std::invoke(fn, item(i));
   };
   detail::for_each_index(p, opt, n, body);
 }

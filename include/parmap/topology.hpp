@@ -16,6 +16,8 @@ struct topology {
   /// The OS indices of the usable hardware threads, grouped by core: the first thread of every
   /// core comes first (one-per-core placement), then the second threads (the SMT siblings).
   std::vector<unsigned> cpus_by_core = {};
+  /// The OS indices of each usable core's hardware threads, one inner vector per core.
+  std::vector<std::vector<unsigned>> cores = {};
   /// True when some core has more than one usable hardware thread (hyperthreading).
   [[nodiscard]] bool smt() const noexcept { return logical_cpus > physical_cores; }
 };

@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "call_state.hpp"
+#include "placement.hpp"
 
 namespace parmap::detail {
 
@@ -14,6 +15,7 @@ struct loop {
   int threads;       ///< >= 1 and never more than there are chunks to run
   std::size_t chunk; ///< items per chunk, 0: automatic
   parmap::schedule schedule;
+  parmap::placement placement;
   call_state* state;
 
   void run(std::size_t begin, std::size_t end) const noexcept { state->run_chunk(begin, end); }

@@ -37,11 +37,15 @@ using chunk_body = void (*)(void* ctx, std::size_t begin, std::size_t end, call_
 void execute(const plan& p, const options& opt, std::size_t size, chunk_body body, void* ctx);
 
 /// Calls f(i) for every i in [0, size): the loop body of parallel_map and its relatives.
-template <class F>
-void for_each_index(const plan& p, const options& opt, std::size_t size, F& f) {
+/// Each chunk works on its own copy of `f`, so `f` should be small and hold references or
+/// pointers to shared state, not the state itself.
+template <std::copy_constructible F>
+void for_each_index(const plan& p, const options& opt, std::size_t size, const F& f) {
   constexpr chunk_body body = [](void* ctx, std::size_t begin, std::size_t end,
                                  call_state& state) {
-    F& fn = *static_cast<F*>(ctx);
+    // A copy of the (small, by-value) loop body lets the compiler keep its state in
+    // registers and vectorize the loop.
+    F fn = *static_cast<const F*>(ctx);
     std::size_t i = begin;
     try {
       for (; i < end; ++i) fn(i);
@@ -49,7 +53,7 @@ void for_each_index(const plan& p, const options& opt, std::size_t size, F& f) {
       record_error(state, i);
     }
   };
-  execute(p, opt, size, body, static_cast<void*>(&f));
+  execute(p, opt, size, body, const_cast<void*>(static_cast<const void*>(&f)));
 }
 
 }  // namespace parmap::detail

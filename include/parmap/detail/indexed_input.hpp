@@ -30,16 +30,20 @@ class indexed_input {
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
-  /// Item i, as the range's own reference type would give it.
-  decltype(auto) operator[](std::size_t i) {
+  /// A small copyable handle with operator[](i) giving item i, as the range's own reference
+  /// type would. Loop bodies hold it by value, so the compiler keeps it in registers.
+  [[nodiscard]] auto items() noexcept {
     if constexpr (random_access) {
-      return first_[static_cast<std::ranges::range_difference_t<R>>(i)];
+      return [first = first_](std::size_t i) -> decltype(auto) {
+        return first[static_cast<std::ranges::range_difference_t<R>>(i)];
+      };
     } else if constexpr (std::ranges::forward_range<R>) {
-      return *its_[i];
-    } else if constexpr (std::is_lvalue_reference_v<std::ranges::range_reference_t<R>>) {
-      return static_cast<std::ranges::range_value_t<R>&>(buffer_[i]);
+      return [its = its_.data()](std::size_t i) -> decltype(auto) { return *its[i]; };
     } else {
-      return static_cast<std::ranges::range_value_t<R>&&>(buffer_[i]);
+      using value = std::ranges::range_value_t<R>;
+      using ref = std::conditional_t<std::is_lvalue_reference_v<std::ranges::range_reference_t<R>>,
+                                     value&, value&&>;
+      return [buf = buffer_.data()](std::size_t i) -> ref { return static_cast<ref>(buf[i]); };
     }
   }
 
