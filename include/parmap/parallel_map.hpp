@@ -18,9 +18,11 @@
 
 namespace parmap {
 
-/// The result type of mapping F over R: what `fn(*it)` returns for an element of `input`.
+/// The result type of mapping F over R: what `fn(*it)` returns for an element of `input`, as a
+/// value (a data member pointer or a function returning a reference or const gives a copy).
 template <class R, class F>
-using map_result_t = std::invoke_result_t<F&, std::ranges::range_reference_t<R>>;
+using map_result_t =
+    std::remove_cvref_t<std::invoke_result_t<F&, std::ranges::range_reference_t<R>>>;
 
 /// Returns {fn(x) for x in input}, in input order, computed in parallel. Equivalent to
 ///   std::vector<T> out; for (auto&& x : input) out.push_back(std::invoke(fn, x)); return out;
