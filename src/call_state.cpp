@@ -2,8 +2,6 @@
 
 #include <limits>
 
-#include "tsan.hpp"
-
 #include "parmap/errors.hpp"
 
 namespace parmap::detail {
@@ -53,10 +51,8 @@ void call_state::run_chunk(std::size_t begin, std::size_t end) noexcept {
     stopped_.store(true, std::memory_order_relaxed);
     return;
   }
-  tsan_acquire(this);  // sees what the caller wrote before the call
   body_(ctx_, begin, end, *this);
   if (watch_progress_) report_progress(end - begin);
-  tsan_release(this);  // publishes the results to the caller's join
 }
 
 void call_state::record(std::size_t index, std::exception_ptr error) noexcept {

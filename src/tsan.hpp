@@ -8,6 +8,14 @@ extern "C" void __tsan_acquire(void* addr);
 extern "C" void __tsan_release(void* addr);
 #endif
 
+/// For the few lines that read what an uninstrumented runtime handed over (the block of shared
+/// variables libgomp passes to a parallel region) before tsan_acquire can run.
+#if defined(__SANITIZE_THREAD__)
+#define PARMAP_NO_TSAN __attribute__((no_sanitize("thread")))
+#else
+#define PARMAP_NO_TSAN
+#endif
+
 namespace parmap::detail {
 
 #if defined(__SANITIZE_THREAD__)

@@ -7,6 +7,7 @@
 
 #include "call_state.hpp"
 #include "placement.hpp"
+#include "tsan.hpp"
 
 namespace parmap::detail {
 
@@ -19,6 +20,12 @@ struct loop {
   call_state* state;
 
   void run(std::size_t begin, std::size_t end) const noexcept { state->run_chunk(begin, end); }
+
+  /// A backend whose threads come from an uninstrumented runtime (libtbb) brackets each
+  /// thread's work with these, so ThreadSanitizer sees the ordering that the runtime's fork
+  /// and join provide. No code outside a -fsanitize=thread build.
+  void enter() const noexcept { tsan_acquire(state); }
+  void leave() const noexcept { tsan_release(state); }
 
   /// The chunk used where "automatic" needs a size: about 8 chunks per thread, so late
   /// threads and uneven items still find work, with few enough claims to stay cheap.

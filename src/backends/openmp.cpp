@@ -7,8 +7,39 @@
 #include "team_loop.hpp"
 
 namespace parmap::detail {
+namespace {
 
-void run_openmp(const loop& lp) {
+/// One thread's share of the region. Runs as an orphaned worksharing loop.
+void run_thread(const loop& lp, team_loop& team, std::size_t chunk, std::size_t chunks,
+                void* sync) noexcept {
+  tsan_acquire(sync);  // before the first look at the caller's data
+  if (lp.schedule == schedule::automatic) {
+    team.work();  // places the thread itself
+  } else {
+    place_thread(lp.placement, static_cast<unsigned>(omp_get_thread_num()));
+    auto run_chunk = [&](std::size_t j) { lp.run(j * chunk, std::min(lp.size, (j + 1) * chunk)); };
+    // Each loop ends with nowait: the region's own closing barrier is the only join needed.
+    switch (lp.schedule) {
+      case schedule::static_:
+#pragma omp for schedule(static, 1) nowait
+        for (std::size_t j = 0; j < chunks; ++j) run_chunk(j);
+        break;
+      case schedule::dynamic:
+#pragma omp for schedule(dynamic, 1) nowait
+        for (std::size_t j = 0; j < chunks; ++j) run_chunk(j);
+        break;
+      default:
+#pragma omp for schedule(guided, 1) nowait
+        for (std::size_t j = 0; j < chunks; ++j) run_chunk(j);
+        break;
+    }
+  }
+  tsan_release(sync);
+}
+
+}  // namespace
+
+PARMAP_NO_TSAN void run_openmp(const loop& lp) {
   std::size_t chunk = 0;
   switch (lp.schedule) {
     case schedule::automatic: break;
@@ -22,33 +53,12 @@ void run_openmp(const loop& lp) {
       break;
   }
   const std::size_t chunks = chunk == 0 ? 0 : chunk_count(lp.size, chunk);
-  auto run_chunk = [&](std::size_t j) { lp.run(j * chunk, std::min(lp.size, (j + 1) * chunk)); };
   team_loop team(lp);
-
+  void* const sync = lp.state;
+  tsan_release(sync);
 #pragma omp parallel num_threads(lp.threads)
-  {
-    // Each loop ends with nowait: the region's own closing barrier is the only join needed.
-    switch (lp.schedule) {
-      case schedule::automatic:
-        team.work();  // places the thread itself
-        break;
-      case schedule::static_:
-        place_thread(lp.placement, static_cast<unsigned>(omp_get_thread_num()));
-#pragma omp for schedule(static, 1) nowait
-        for (std::size_t j = 0; j < chunks; ++j) run_chunk(j);
-        break;
-      case schedule::dynamic:
-        place_thread(lp.placement, static_cast<unsigned>(omp_get_thread_num()));
-#pragma omp for schedule(dynamic, 1) nowait
-        for (std::size_t j = 0; j < chunks; ++j) run_chunk(j);
-        break;
-      case schedule::guided:
-        place_thread(lp.placement, static_cast<unsigned>(omp_get_thread_num()));
-#pragma omp for schedule(guided, 1) nowait
-        for (std::size_t j = 0; j < chunks; ++j) run_chunk(j);
-        break;
-    }
-  }
+  run_thread(lp, team, chunk, chunks, sync);
+  tsan_acquire(sync);
 }
 
 }  // namespace parmap::detail

@@ -57,9 +57,11 @@ void run_stdpar(const loop& lp) {
   arena_for(lp.threads).execute([&] {
     std::for_each(std::execution::par, chunk_iterator(0), chunk_iterator(chunks),
                   [&](std::size_t j) {
+                    lp.enter();
                     place_thread(lp.placement, static_cast<unsigned>(
                                                    tbb::this_task_arena::current_thread_index()));
                     lp.run(j * chunk, std::min(lp.size, (j + 1) * chunk));
+                    lp.leave();
                   });
   });
 }

@@ -12,8 +12,10 @@ namespace parmap::detail {
 
 void run_tbb(const loop& lp) {
   auto body = [&lp](const tbb::blocked_range<std::size_t>& r) {
+    lp.enter();
     place_thread(lp.placement, static_cast<unsigned>(tbb::this_task_arena::current_thread_index()));
     lp.run(r.begin(), r.end());
+    lp.leave();
   };
   auto run_with = [&](std::size_t grain, const auto& partitioner) {
     arena_for(lp.threads).execute([&] {
