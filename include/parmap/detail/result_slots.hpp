@@ -1,0 +1,48 @@
+#pragma once
+// Where the results of an indexed computation go while threads write them: straight into the
+// output vector where each element is its own object and assignable, otherwise into a buffer of
+// optionals that is moved out, in order, at the end (types without a default value, and bool,
+// which std::vector packs into shared bits that threads cannot write concurrently).
+
+#include <cstddef>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace parmap::detail {
+
+template <class T>
+class result_slots {
+ public:
+  explicit result_slots(std::size_t n) : slots_(n) {}
+
+  /// Stores the result of item i; each i from one thread, once.
+  template <class U>
+  void set(std::size_t i, U&& value) {
+    if constexpr (in_place) {
+      slots_[i] = std::forward<U>(value);
+    } else {
+      slots_[i].emplace(std::forward<U>(value));
+    }
+  }
+
+  /// The results, once every item has been set.
+  [[nodiscard]] std::vector<T> take() && {
+    if constexpr (in_place) {
+      return std::move(slots_);
+    } else {
+      std::vector<T> out;
+      out.reserve(slots_.size());
+      for (auto& s : slots_) out.push_back(std::move(*s));
+      return out;
+    }
+  }
+
+ private:
+  static constexpr bool in_place = std::is_default_constructible_v<T> &&
+                                   std::is_move_assignable_v<T> && !std::is_same_v<T, bool>;
+  std::vector<std::conditional_t<in_place, T, std::optional<T>>> slots_;
+};
+
+}  // namespace parmap::detail
