@@ -40,11 +40,14 @@ std::string available_list() {
   return list;
 }
 
-/// PARMAP_BACKEND from the environment, or the build's choice. Set when it names no backend.
+/// PARMAP_BACKEND from the environment, or the build's choice. When the environment names
+/// something unusable, the default is a value outside the enum, and every call that uses it
+/// fails with `error` instead of silently running elsewhere.
 struct default_choice {
   backend value = backend_from_string(PARMAP_DEFAULT_BACKEND_NAME);
-  std::string error;  // why the environment's choice cannot be used
+  std::string error;
 };
+constexpr auto unusable_default = static_cast<backend>(255);
 
 const default_choice& the_default() {
   static const default_choice choice = [] {
@@ -58,8 +61,9 @@ const default_choice& the_default() {
                   " names a backend that is not built in (available: " + available_list() + ")";
       }
     } catch (const std::invalid_argument& e) {
-      c.error = std::string("parmap: PARMAP_BACKEND: ") + e.what();
+      c.error = std::string("PARMAP_BACKEND: ") + e.what();
     }
+    if (!c.error.empty()) c.value = unusable_default;
     return c;
   }();
   return choice;
@@ -145,15 +149,14 @@ int resolve_threads(int threads) {
 namespace detail {
 
 plan make_plan(const options& opt) {
-  const auto b = static_cast<std::size_t>(opt.backend);
-  if (b >= backend_names.size()) {
-    throw std::invalid_argument("parmap: options.backend = " + std::to_string(b) +
-                                " is not a backend (available: " + available_list() + ")");
-  }
   if (!built_in(opt.backend)) {
-    // The default backend can only be missing when PARMAP_BACKEND named it.
     const auto& def = the_default();
     if (opt.backend == def.value && !def.error.empty()) throw std::invalid_argument(def.error);
+    const auto b = static_cast<std::size_t>(opt.backend);
+    if (b >= backend_names.size()) {
+      throw std::invalid_argument("parmap: options.backend = " + std::to_string(b) +
+                                  " is not a backend (available: " + available_list() + ")");
+    }
     throw std::invalid_argument("parmap: backend '" + std::string(to_string(opt.backend)) +
                                 "' is not built in (available: " + available_list() + ")");
   }

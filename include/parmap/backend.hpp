@@ -15,11 +15,12 @@ enum class backend {
   stdpar,   ///< `std::for_each(std::execution::par, ...)` (PARMAP_WITH_STDPAR)
 };
 
-/// The backend used when options::backend is not set: the environment variable PARMAP_BACKEND
-/// if it names a built-in backend, else the one chosen at build time with
-/// `cmake -DPARMAP_BACKEND=<name>` (default `threads`). The variable is read once, at first use;
-/// a PARMAP_BACKEND that names no built-in backend is reported by parallel_map as an
-/// std::invalid_argument when the default is used.
+/// The backend used when options::backend is not set: the one the environment variable
+/// PARMAP_BACKEND names (read once, at first use), else the one chosen at build time with
+/// `cmake -DPARMAP_BACKEND=<name>` (default `threads`). When PARMAP_BACKEND names no built-in
+/// backend, this returns a value outside the enum, and every call that uses it throws
+/// std::invalid_argument saying what is wrong with the variable: nothing silently runs
+/// elsewhere.
 [[nodiscard]] backend default_backend() noexcept;
 
 /// The backends compiled into this build, in enum order. serial and threads are always present;
