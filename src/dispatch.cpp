@@ -60,8 +60,9 @@ const default_choice& the_default() {
         c.error = "parmap: PARMAP_BACKEND=" + std::string(env) +
                   " names a backend that is not built in (available: " + available_list() + ")";
       }
-    } catch (const std::invalid_argument& e) {
-      c.error = std::string("PARMAP_BACKEND: ") + e.what();
+    } catch (const std::invalid_argument&) {
+      c.error = "parmap: PARMAP_BACKEND=" + std::string(env) +
+                " is not a backend (valid names: serial, threads, openmp or omp, tbb, stdpar)";
     }
     if (!c.error.empty()) c.value = unusable_default;
     return c;
