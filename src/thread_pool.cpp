@@ -121,12 +121,19 @@ void thread_pool::run(team_task& task, int helpers) {
     // same time share the workers instead, so the pool stays bounded.
     const std::size_t limit = static_cast<std::size_t>(max_threads - 1);
     for (; recruited < wanted && workers_.size() < std::min(wanted, limit); ++recruited) {
-      auto w = std::make_unique<worker>();
-      w->slot.store(token, std::memory_order_relaxed);
-      worker* raw = w.get();
-      w->thread = std::thread([this, raw] { work(*raw); });
-      team[recruited] = raw;
-      workers_.push_back(std::move(w));
+      try {
+        auto w = std::make_unique<worker>();
+        w->slot.store(token, std::memory_order_relaxed);
+        worker* raw = w.get();
+        workers_.reserve(workers_.size() + 1);
+        w->thread = std::thread([this, raw] { work(*raw); });
+        team[recruited] = raw;
+        workers_.push_back(std::move(w));
+      } catch (...) {
+        // Out of threads or memory: the call runs with the helpers it has (the caller alone at
+        // worst), which is always correct.
+        break;
+      }
     }
   }
   for (std::size_t i = 0; i < woken; ++i) team[i]->assign(token);
