@@ -1,0 +1,203 @@
+// The scaling workloads, swept over implementations x thread counts: compute-bound, imbalanced
+// (triangular and Mandelbrot rows, also swept over schedules x chunks), latency-bound, hashing
+// real files, and the placement cases (one thread per physical core against filling SMT
+// siblings).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+
+#include "harness.hpp"
+#include "workloads.hpp"
+
+namespace parmap::bench {
+namespace {
+
+constexpr std::array all_schedules{parmap::schedule::automatic, parmap::schedule::static_,
+                                   parmap::schedule::dynamic, parmap::schedule::guided};
+
+/// Registers one case of a map workload: out = map(fn, in) through parallel_map_into or the
+/// raw loop. `serial_seconds` is the guessed cost of the whole map on one thread.
+template <class In, class Out, class F>
+void add_map_case(registry& reg, std::string_view workload, const impl& m, const params& p,
+                  shared_lazy<io<In, Out>> data, F fn, double serial_seconds) {
+  const int cpus = reg.cfg().full_threads;
+  const double call = serial_seconds / std::min(p.threads, cpus);
+  reg.add(case_name(workload, m, p), reg.estimate(call),
+          [data, m, p, fn](benchmark::State& st) {
+            auto& d = data->get();
+            F f = fn;
+            timed_loop(st, p, [&] { run_into(m, p, d.in, d.out, f); });
+            benchmark::DoNotOptimize(d.out.data());
+          });
+}
+
+template <class T>
+[[nodiscard]] std::vector<T> iota_vector(std::size_t n) {
+  std::vector<T> v(n);
+  std::iota(v.begin(), v.end(), T{0});
+  return v;
+}
+
+/// Rounds of burn() that cost about 10 us on this machine, measured once.
+[[nodiscard]] std::uint64_t rounds_per_item() {
+  static const std::uint64_t rounds = [] {
+    const auto r = calibrate_rounds(std::chrono::microseconds(10));
+    benchmark::AddCustomContext("compute_rounds_per_item", std::to_string(r));
+    benchmark::AddCustomContext("compute_target_us_per_item", "10");
+    return r;
+  }();
+  return rounds;
+}
+
+[[nodiscard]] std::size_t compute_items(const config& cfg) { return cfg.quick ? 1000 : 4000; }
+
+[[nodiscard]] shared_lazy<io<std::uint64_t, std::uint64_t>> compute_data(std::size_t n) {
+  static auto data = make_lazy<io<std::uint64_t, std::uint64_t>>([n] {
+    return io<std::uint64_t, std::uint64_t>{iota_vector<std::uint64_t>(n),
+                                            std::vector<std::uint64_t>(n, 0)};
+  });
+  return data;
+}
+
+struct compute_fn {
+  std::uint64_t rounds = 1;
+  [[nodiscard]] std::uint64_t operator()(std::uint64_t x) const noexcept { return burn(x, rounds); }
+};
+
+/// The imbalanced sweep's default chunks: automatic, a few small ones and one block per thread.
+[[nodiscard]] std::vector<std::size_t> imbalanced_chunks(const config& cfg, std::size_t n) {
+  if (cfg.chunks_given) return cfg.imbalanced_chunks;
+  const std::size_t block =
+      std::max<std::size_t>(n / static_cast<std::size_t>(cfg.full_threads), 1);
+  return chunk_ladder(cfg.quick ? 4 : 2, block);
+}
+
+/// The scaling cases of an imbalanced workload, then its schedule x chunk sweep at full threads.
+template <class In, class Out, class F>
+void add_imbalanced(registry& reg, std::string_view workload, std::size_t n,
+                    shared_lazy<io<In, Out>> data, F fn, double serial_seconds) {
+  const config& cfg = reg.cfg();
+  for (const auto& [m, t] : sweep(cfg, cfg.threads)) {
+    add_map_case(reg, workload, m, params{.n = n, .threads = t}, data, fn, serial_seconds);
+  }
+  for (const auto b : cfg.parallel_backends()) {
+    for (const auto s : all_schedules) {
+      for (const std::size_t c : imbalanced_chunks(cfg, n)) {
+        if (s == parmap::schedule::automatic && c == 0) continue;  // a scaling case above
+        const params p{.n = n, .threads = cfg.full_threads, .schedule = s, .chunk = c};
+        add_map_case(reg, workload, impl::of(b), p, data, fn, serial_seconds);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void register_compute(registry& reg) {
+  const config& cfg = reg.cfg();
+  const std::size_t n = compute_items(cfg);
+  const compute_fn fn{rounds_per_item()};
+  for (const auto& [m, t] : sweep(cfg, cfg.threads)) {
+    add_map_case(reg, "compute", m, params{.n = n, .threads = t}, compute_data(n), fn,
+                 static_cast<double>(n) * 10e-6);
+  }
+}
+
+void register_imbalanced(registry& reg) {
+  const config& cfg = reg.cfg();
+  {
+    const std::size_t n = compute_items(cfg);
+    auto data = make_lazy<io<std::uint64_t, std::uint64_t>>([n] {
+      return io<std::uint64_t, std::uint64_t>{iota_vector<std::uint64_t>(n),
+                                              std::vector<std::uint64_t>(n, 0)};
+    });
+    const triangular fn{.n = n, .mean_rounds = rounds_per_item()};
+    add_imbalanced(reg, "triangular", n, data, fn, static_cast<double>(n) * 10e-6);
+  }
+  {
+    const std::uint32_t side = cfg.quick ? 512 : 1024;
+    const mandelbrot_row fn{.width = side, .height = side, .max_iter = 256};
+    auto data = make_lazy<io<std::uint32_t, std::uint64_t>>([side] {
+      return io<std::uint32_t, std::uint64_t>{iota_vector<std::uint32_t>(side),
+                                              std::vector<std::uint64_t>(side, 0)};
+    });
+    // About a fifth of the pixels run to max_iter at a few ns an iteration.
+    const double serial = static_cast<double>(side) * side * 60 * 2e-9;
+    add_imbalanced(reg, "mandelbrot", side, data, fn, serial);
+  }
+}
+
+void register_latency(registry& reg) {
+  const config& cfg = reg.cfg();
+  const std::size_t n = cfg.quick ? 64 : 256;
+  const sleeper fn{.wait = std::chrono::microseconds(1000)};
+  auto data = make_lazy<io<int, int>>([n] {
+    return io<int, int>{iota_vector<int>(n), std::vector<int>(n, 0)};
+  });
+  benchmark::AddCustomContext("latency_wait_us", "1000");
+  for (const auto& [m, t] : sweep(cfg, cfg.threads)) {
+    // Sleeping items overlap however many threads run them, so the guess divides by t.
+    add_map_case(reg, "latency", m, params{.n = n, .threads = t}, data, fn,
+                 static_cast<double>(n) * 1.1e-3 * std::min(t, cfg.full_threads) / t);
+  }
+}
+
+void register_files(registry& reg) {
+  const config& cfg = reg.cfg();
+  std::vector<std::filesystem::path> files;
+  try {
+    files = list_files(cfg.dir, cfg.max_files);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
+  }
+  if (files.empty()) {
+    std::fprintf(stderr, "parmap-bench: no readable files under %s, the files workload is left "
+                 "out\n", cfg.dir.c_str());
+    return;
+  }
+  std::uintmax_t bytes = 0;
+  for (const auto& f : files) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(f, ec);
+    if (!ec) bytes += size;
+  }
+  benchmark::AddCustomContext("files_dir", cfg.dir.string());
+  benchmark::AddCustomContext("files_count", std::to_string(files.size()));
+  benchmark::AddCustomContext("files_bytes", std::to_string(bytes));
+  const std::size_t n = files.size();
+  auto data = make_lazy<io<std::filesystem::path, std::uint64_t>>([files] {
+    return io<std::filesystem::path, std::uint64_t>{files, std::vector<std::uint64_t>(files.size())};
+  });
+  auto fn = [](const std::filesystem::path& p) { return hash_file(p); };
+  // Page-cached reads and a byte-at-a-time hash: about 1 GB/s, plus ~10 us of system calls.
+  const double serial = static_cast<double>(bytes) / 1e9 + static_cast<double>(n) * 10e-6;
+  for (const auto& [m, t] : sweep(cfg, cfg.threads)) {
+    add_map_case(reg, "files", m, params{.n = n, .threads = t}, data, fn, serial);
+  }
+}
+
+void register_placement(registry& reg) {
+  const config& cfg = reg.cfg();
+  const int physical = std::min(static_cast<int>(std::max(cfg.topo.physical_cores, 1u)),
+                                cfg.full_threads);
+  std::vector<int> counts{physical};
+  if (cfg.full_threads != physical) counts.push_back(cfg.full_threads);
+  const std::size_t n = compute_items(cfg);
+  const compute_fn fn{rounds_per_item()};
+  for (const auto b : cfg.parallel_backends()) {
+    for (const int t : counts) {
+      for (const auto where : {parmap::placement::none, parmap::placement::spread,
+                               parmap::placement::close}) {
+        const params p{.n = n, .threads = t, .placement = where};
+        add_map_case(reg, "placement-compute", impl::of(b), p, compute_data(n), fn,
+                     static_cast<double>(n) * 10e-6);
+        const params q{.n = memory_items, .threads = t, .placement = where};
+        add_map_case(reg, "placement-memory", impl::of(b), q, memory_data(), axpy{},
+                     static_cast<double>(memory_items) * 16.0 / 4e9);
+      }
+    }
+  }
+}
+
+}  // namespace parmap::bench
