@@ -32,8 +32,8 @@ void record_error(call_state& state, std::size_t index) noexcept {
   state.record(index, std::current_exception());
 }
 
-bool call_state::halted() const noexcept {
-  return error_index_.load(std::memory_order_relaxed) != no_error ||
+bool call_state::halted(std::size_t begin) const noexcept {
+  return begin > error_index_.load(std::memory_order_relaxed) ||
          stopped_.load(std::memory_order_relaxed);
 }
 

@@ -27,8 +27,10 @@ class call_state {
   /// progress report.
   void finish();
 
-  /// True once no further chunk will start (an error, a stop request, the deadline).
-  [[nodiscard]] bool halted() const noexcept;
+  /// True once no chunk that starts at `begin` or later will run: the stop was requested, the
+  /// deadline passed, or an item before `begin` failed. Chunks before a failing item still run,
+  /// since one of them may fail at a lower index.
+  [[nodiscard]] bool halted(std::size_t begin) const noexcept;
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 

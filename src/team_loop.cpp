@@ -40,7 +40,7 @@ void team_loop::work() noexcept {
 }
 
 void team_loop::drain(block& b) noexcept {
-  while (!lp_.state->halted()) {
+  while (!lp_.state->halted(b.next.load(std::memory_order_relaxed))) {
     const std::size_t grain = hungry_.load(std::memory_order_relaxed) ? grain_small_ : grain_big_;
     const std::size_t begin = b.next.fetch_add(grain, std::memory_order_relaxed);
     if (begin >= b.end) return;
@@ -65,7 +65,7 @@ void team_loop::work_static() noexcept {
   const std::size_t chunk = lp_.static_chunk();
   const std::size_t chunks = chunk_count(lp_.size, chunk);
   for (std::size_t s; (s = next_slot_.fetch_add(1, std::memory_order_relaxed)) < slots_;) {
-    for (std::size_t j = s; j < chunks && !lp_.state->halted(); j += slots_) {
+    for (std::size_t j = s; j < chunks && !lp_.state->halted(j * chunk); j += slots_) {
       lp_.run(j * chunk, std::min(lp_.size, (j + 1) * chunk));
     }
   }
@@ -73,7 +73,7 @@ void team_loop::work_static() noexcept {
 
 void team_loop::work_dynamic() noexcept {
   const std::size_t chunk = lp_.chunk_or_default();
-  while (!lp_.state->halted()) {
+  while (!lp_.state->halted(next_item_.load(std::memory_order_relaxed))) {
     const std::size_t begin = next_item_.fetch_add(chunk, std::memory_order_relaxed);
     if (begin >= lp_.size) return;
     lp_.run(begin, std::min(lp_.size, begin + chunk));
@@ -85,7 +85,7 @@ void team_loop::work_guided() noexcept {
   const std::size_t least = std::max<std::size_t>(lp_.chunk, 1);
   const std::size_t divisor = 2 * slots_;
   std::size_t begin = next_item_.load(std::memory_order_relaxed);
-  while (begin < lp_.size && !lp_.state->halted()) {
+  while (begin < lp_.size && !lp_.state->halted(begin)) {
     const std::size_t take = std::max(least, (lp_.size - begin + divisor - 1) / divisor);
     const std::size_t end = std::min(lp_.size, begin + take);
     if (next_item_.compare_exchange_weak(begin, end, std::memory_order_relaxed)) {

@@ -19,7 +19,15 @@ struct loop {
   parmap::placement placement;
   call_state* state;
 
-  void run(std::size_t begin, std::size_t end) const noexcept { state->run_chunk(begin, end); }
+  /// Runs items [begin, end). A backend may claim several chunks at once (guided claims, TBB's
+  /// partitioners); they still run one chunk at a time, since the chunk is the unit of
+  /// cancellation and progress.
+  void run(std::size_t begin, std::size_t end) const noexcept {
+    if (chunk == 0 || end - begin <= chunk) return state->run_chunk(begin, end);
+    for (; begin < end; begin += std::min(chunk, end - begin)) {
+      state->run_chunk(begin, begin + std::min(chunk, end - begin));
+    }
+  }
 
   /// A backend whose threads come from an uninstrumented runtime (libtbb) brackets each
   /// thread's work with these, so ThreadSanitizer sees the ordering that the runtime's fork
