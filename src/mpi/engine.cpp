@@ -246,12 +246,8 @@ std::optional<chunk_failure> guarded(std::size_t begin, Body&& body) noexcept {
 
 // ---- checks before any work ------------------------------------------------------------------
 
-std::string check_local(const parmap::mpi::options& opt, const parmap::options& local,
-                        place where) {
-  if (opt.root < 0 || opt.root >= where.size) {
-    return "mpi::options::root is " + std::to_string(opt.root) + " but the communicator has " +
-           std::to_string(where.size) + " rank" + (where.size == 1 ? "" : "s");
-  }
+// What only this rank can know is wrong with the call.
+std::string check_local(const parmap::options& local) {
   if (local.on_progress) {
     return "parmap::options::on_progress is not supported by parmap::mpi::parallel_map "
            "(leave it empty)";
@@ -262,6 +258,16 @@ std::string check_local(const parmap::mpi::options& opt, const parmap::options& 
     return e.what();
   }
   return {};
+}
+
+// The same on every rank once the ranks agree on the root.
+void check_root(const parmap::mpi::options& opt, place where) {
+  if (opt.root < 0 || opt.root >= where.size) {
+    throw std::invalid_argument("parmap::mpi::parallel_map: mpi::options::root is " +
+                                std::to_string(opt.root) + " but the communicator has " +
+                                std::to_string(where.size) + " rank" +
+                                (where.size == 1 ? "" : "s"));
+  }
 }
 
 // Every rank contributes its arguments; every rank sees the same verdict and throws the same
@@ -287,16 +293,6 @@ std::size_t agree(MPI_Comm comm, place where, const parmap::mpi::options& opt,
         "MPI_Allreduce");
 
   const std::string prefix = "parmap::mpi::parallel_map: ";
-  if (v[9] != 0) {
-    const int bad = where.size - static_cast<int>(v[9]);
-    std::vector<std::byte> text(problem.size());
-    std::memcpy(text.data(), problem.data(), problem.size());
-    bcast_bytes(text, bad, comm);
-    const std::string said(reinterpret_cast<const char*>(text.data()), text.size());
-    if (bad == where.rank) throw std::invalid_argument(prefix + said);
-    throw std::invalid_argument(prefix + "rank " + std::to_string(bad) +
-                                " rejected the call: " + said);
-  }
   const auto differs = [&](std::size_t at, const char* name, auto as) {
     const auto high = v[at];
     const auto low = ~v[at + 1];
@@ -309,6 +305,17 @@ std::size_t agree(MPI_Comm comm, place where, const parmap::mpi::options& opt,
   differs(0, "root", std::int64_t{});
   differs(2, "chunk", std::uint64_t{});
   differs(4, "all_gather", std::uint64_t{});
+  check_root(opt, where);
+  if (v[9] != 0) {
+    const int bad = where.size - static_cast<int>(v[9]);
+    std::vector<std::byte> text(problem.size());
+    std::memcpy(text.data(), problem.data(), problem.size());
+    bcast_bytes(text, bad, comm);
+    const std::string said(reinterpret_cast<const char*>(text.data()), text.size());
+    if (bad == where.rank) throw std::invalid_argument(prefix + said);
+    throw std::invalid_argument(prefix + "rank " + std::to_string(bad) +
+                                " rejected the call: " + said);
+  }
   const std::uint64_t n = v[6];
   const std::uint64_t other_high = v[7];
   const std::uint64_t other_low = ~v[8];
@@ -694,8 +701,9 @@ place check_environment(MPI_Comm comm) {
 void run(MPI_Comm comm, place where, const parmap::mpi::options& opt,
          const parmap::options& local, std::size_t input_size, const std::string& local_problem,
          const chunk_ops& ops) {
-  std::string problem = local_problem.empty() ? check_local(opt, local, where) : local_problem;
+  const std::string problem = local_problem.empty() ? check_local(local) : local_problem;
   if (where.size == 1) {
+    check_root(opt, where);
     if (!problem.empty()) throw std::invalid_argument("parmap::mpi::parallel_map: " + problem);
     run_alone(opt, input_size, ops);
     return;

@@ -1,0 +1,74 @@
+#pragma once
+// The untyped half of parmap::mpi::parallel_map, compiled once in src/mpi/engine.cpp: argument
+// agreement, dealing chunks, the message protocol, errors and termination. The typed half
+// (mpi.hpp) hands it one table of functions that work on whole chunks, so the engine never
+// sees an element type and the header never sees the protocol.
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <string>
+
+#include "parmap/mpi_serializer.hpp"
+#include "parmap/options.hpp"
+
+namespace parmap::mpi {
+struct options;
+}  // namespace parmap::mpi
+
+namespace parmap::mpi::detail {
+
+/// Why a chunk did not produce its results.
+enum class failure_kind : unsigned char {
+  item = 1,       ///< the function (or a serializer) threw at `index`
+  cancelled = 2,  ///< the local options' stop token was requested
+  timeout = 3,    ///< the local options' deadline passed
+};
+
+/// Thrown by the typed chunk functions: the first failure inside a chunk, already located.
+struct chunk_failure {
+  failure_kind kind;
+  std::size_t index;  ///< index in the whole input
+  std::string what;
+};
+
+/// The typed operations, each over one chunk [begin, end) of the input. Every function may
+/// throw chunk_failure or any exception; the engine attributes a plain exception to `begin`.
+struct chunk_ops {
+  void* ctx;
+  /// Root: appends the serialized items [begin, end) to `out`.
+  void (*write_items)(void* ctx, std::size_t begin, std::size_t end, writer& out);
+  /// Root: maps items [begin, end) on this rank and keeps the results.
+  void (*map_here)(void* ctx, std::size_t begin, std::size_t end);
+  /// Root: reads the serialized results of [begin, end) that another rank computed.
+  void (*read_results)(void* ctx, std::size_t begin, std::size_t end, reader& in);
+  /// Other ranks: reads end - begin items from `in`, maps them, appends the results to `out`.
+  void (*map_remote)(void* ctx, std::size_t begin, std::size_t end, reader& in, writer& out);
+  /// Root, with all_gather: appends every result, in order, to `out`.
+  void (*write_all)(void* ctx, writer& out);
+  /// Other ranks, with all_gather: reads `size` results from `in` and keeps them.
+  void (*read_all)(void* ctx, std::size_t size, reader& in);
+};
+
+/// Where this rank stands: its rank and the communicator's size.
+struct place {
+  int rank;
+  int size;
+};
+
+/// Checks what every call needs before it may touch `comm`: MPI initialized and not finalized,
+/// a thread level of at least MPI_THREAD_FUNNELED (and this the main thread when it is exactly
+/// FUNNELED), `comm` neither MPI_COMM_NULL nor an intercommunicator. Throws std::logic_error
+/// (MPI state) or std::invalid_argument (the communicator). Local: no communication.
+[[nodiscard]] place check_environment(MPI_Comm comm);
+
+/// Runs the call on this rank and returns when every rank has learnt its outcome.
+/// `input_size` is the size of this rank's input (the root's is the real one);
+/// `local_problem` is a reason this rank rejects the call, found by the typed half, or empty.
+/// Throws on every rank alike: std::invalid_argument (arguments, before any work),
+/// remote_error, parmap::cancelled or parmap::timeout.
+void run(MPI_Comm comm, place where, const parmap::mpi::options& opt,
+         const parmap::options& local, std::size_t input_size, const std::string& local_problem,
+         const chunk_ops& ops);
+
+}  // namespace parmap::mpi::detail

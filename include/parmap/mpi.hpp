@@ -1,0 +1,280 @@
+#pragma once
+// parmap::mpi::parallel_map: parallel_map across the ranks of an MPI communicator, with the
+// local parmap backend (threads, OpenMP, TBB, ...) inside each rank. Link parmap::mpi.
+//
+//   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+//   std::vector<double> in = rank == 0 ? load() : std::vector<double>{};
+//   auto out = parmap::mpi::parallel_map(MPI_COMM_WORLD, in, simulate,
+//                                        parmap::options{.threads = 8},
+//                                        parmap::mpi::options{.all_gather = true});
+
+#include <mpi.h>
+
+#include <concepts>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ranges>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "parmap/detail/mpi_engine.hpp"
+#include "parmap/detail/mpi_input.hpp"
+#include "parmap/errors.hpp"
+#include "parmap/mpi_serializer.hpp"
+#include "parmap/options.hpp"
+#include "parmap/parallel_map.hpp"
+
+namespace parmap::mpi {
+
+/// What a call did, filled on the root when mpi::options::report points at one.
+struct call_report {
+  /// Items per chunk the call used (mpi::options::chunk, or the automatic choice).
+  std::size_t chunk = 0;
+  /// chunks_per_rank[r]: chunks rank r mapped (one entry per rank of the communicator).
+  std::vector<std::size_t> chunks_per_rank;
+  /// items_per_rank[r]: items rank r mapped.
+  std::vector<std::size_t> items_per_rank;
+};
+
+/// Options of the distributed part of a call. A plain aggregate; 0 means automatic.
+/// root, chunk and all_gather must be equal on every rank (checked: std::invalid_argument on
+/// every rank otherwise); report may differ.
+struct options {
+  /// The rank that reads the input, deals the chunks, and receives the results. It maps
+  /// chunks too. Must be in [0, size of the communicator).
+  int root = 0;
+  /// Items per chunk, the unit a rank asks for. 0: automatic, the whole input with one rank,
+  /// else about 16 chunks per rank (at least 1 item), so that uneven work evens out.
+  std::size_t chunk = 0;
+  /// false: the result vector is returned on the root, other ranks get an empty vector.
+  /// true: every rank gets the full result vector (broadcast from the root).
+  bool all_gather = false;
+  /// If not null on the root, receives what the call did (see call_report), also when the
+  /// call throws after it began mapping. Ignored on other ranks.
+  call_report* report = nullptr;
+};
+
+/// An exception thrown by the mapped function (or by a serializer) on some rank, as every rank
+/// rethrows it: the original type cannot cross processes, its rank, index and text do.
+/// When several items throw, the one with the lowest index wins, as in a serial loop.
+class remote_error : public std::runtime_error {
+ public:
+  remote_error(int rank, std::size_t index, const std::string& original_what)
+      : std::runtime_error("parmap::mpi: item " + std::to_string(index) + " failed on rank " +
+                           std::to_string(rank) + ": " + original_what),
+        rank_(rank),
+        index_(index),
+        original_(std::make_shared<const std::string>(original_what)) {}
+  /// The rank (of the call's communicator) whose call of the function threw.
+  [[nodiscard]] int rank() const noexcept { return rank_; }
+  /// The index in the input of the item that threw.
+  [[nodiscard]] std::size_t index() const noexcept { return index_; }
+  /// what() of the original exception ("an exception not derived from std::exception"
+  /// otherwise).
+  [[nodiscard]] const std::string& original_what() const noexcept { return *original_; }
+
+ private:
+  int rank_;
+  std::size_t index_;
+  std::shared_ptr<const std::string> original_;  // shared: copying an exception must not throw
+};
+
+namespace detail {
+
+/// How a worker rank hands a received item to the function: as the root's range would.
+template <class Ref, class V>
+using worker_arg_t =
+    std::conditional_t<std::is_lvalue_reference_v<Ref>,
+                       std::conditional_t<std::is_const_v<std::remove_reference_t<Ref>>,
+                                          const V&, V&>,
+                       V&&>;
+
+/// Maps items [0, count) of one chunk with the local parmap backend; `item(i)` returns the
+/// result of the chunk's i-th item. Turns the first failure into a chunk_failure that names its
+/// index in the whole input (`first` is the chunk's first index there).
+template <class T, class Item>
+std::vector<T> map_chunk(std::size_t first, std::size_t count, Item& item,
+                         const parmap::options& local) {
+  std::mutex mu;
+  std::size_t lowest = count;  // the lowest item of this chunk that threw, count if none
+  auto noted = [&](std::size_t i) -> T {
+    try {
+      return item(i);
+    } catch (...) {
+      const std::lock_guard lock(mu);
+      if (i < lowest) lowest = i;
+      throw;
+    }
+  };
+  try {
+    return parmap::parallel_map(std::views::iota(std::size_t{0}, count), noted, local);
+  } catch (const parmap::timeout& e) {
+    if (lowest == count) throw chunk_failure{failure_kind::timeout, first, e.what()};
+    throw chunk_failure{failure_kind::item, first + lowest, e.what()};
+  } catch (const parmap::cancelled& e) {
+    if (lowest == count) throw chunk_failure{failure_kind::cancelled, first, e.what()};
+    throw chunk_failure{failure_kind::item, first + lowest, e.what()};
+  } catch (const std::exception& e) {
+    throw chunk_failure{failure_kind::item, first + (lowest == count ? 0 : lowest), e.what()};
+  } catch (...) {
+    throw chunk_failure{failure_kind::item, first + (lowest == count ? 0 : lowest),
+                        "an exception not derived from std::exception"};
+  }
+}
+
+/// Everything one call's typed operations need, on any rank.
+template <class R, class F, class T>
+struct typed_call {
+  using input = root_input<std::remove_reference_t<R>>;
+  using value = std::ranges::range_value_t<R>;
+  using arg = worker_arg_t<typename input::reference, value>;
+
+  F& fn;
+  const parmap::options& local;
+  std::optional<input> in;                // on the root
+  std::vector<std::optional<T>> results;  // on the root, one slot per item
+  std::vector<T> gathered;                // on other ranks, with all_gather
+
+  static void write_items(void* ctx, std::size_t begin, std::size_t end, writer& out) {
+    auto& self = *static_cast<typed_call*>(ctx);
+    for (std::size_t i = begin; i < end; ++i) {
+      const value& x = (*self.in)[i];
+      out.write(x);
+    }
+  }
+  static void map_here(void* ctx, std::size_t begin, std::size_t end) {
+    auto& self = *static_cast<typed_call*>(ctx);
+    auto item = [&self, begin](std::size_t i) -> T {
+      return std::invoke(self.fn, (*self.in)[begin + i]);
+    };
+    std::vector<T> out = map_chunk<T>(begin, end - begin, item, self.local);
+    for (std::size_t i = begin; i < end; ++i) self.results[i].emplace(std::move(out[i - begin]));
+  }
+  static void read_results(void* ctx, std::size_t begin, std::size_t end, reader& in) {
+    auto& self = *static_cast<typed_call*>(ctx);
+    for (std::size_t i = begin; i < end; ++i) self.results[i].emplace(in.read<T>());
+  }
+  static void map_remote(void* ctx, std::size_t begin, std::size_t end, reader& in,
+                         writer& out) {
+    auto& self = *static_cast<typed_call*>(ctx);
+    std::vector<value> items;
+    items.reserve(end - begin);
+    for (std::size_t i = begin; i < end; ++i) items.push_back(in.read<value>());
+    auto item = [&self, &items](std::size_t i) -> T {
+      return std::invoke(self.fn, static_cast<arg>(items[i]));
+    };
+    const std::vector<T> results = map_chunk<T>(begin, end - begin, item, self.local);
+    for (const T& r : results) out.write(r);
+  }
+  static void write_all(void* ctx, writer& out) {
+    auto& self = *static_cast<typed_call*>(ctx);
+    for (const auto& r : self.results) out.write(*r);
+  }
+  static void read_all(void* ctx, std::size_t size, reader& in) {
+    auto& self = *static_cast<typed_call*>(ctx);
+    self.gathered.reserve(size);
+    for (std::size_t i = 0; i < size; ++i) self.gathered.push_back(in.read<T>());
+  }
+};
+
+}  // namespace detail
+
+/// The result type of mapping F over R across ranks.
+template <class R, class F>
+using map_result_t = std::remove_cvref_t<parmap::map_result_t<R, F>>;
+
+/// Returns {fn(x) for x in input}, in input order, computed by every rank of `comm` together:
+/// the same loop as parmap::parallel_map, with the items dealt out in chunks to the ranks that
+/// ask for work, and each chunk mapped inside its rank by parmap::parallel_map with `local`
+/// (backend, threads, chunk, schedule, placement, stop, deadline; on_progress is not supported).
+///
+/// SPMD: every rank of `comm` calls it with the same `opt.root`, `opt.chunk` and
+/// `opt.all_gather`. Only the root's `input` is read; other ranks pass an empty range, or one
+/// of the same size (which is not read). Returns the results on the root, and on every rank
+/// when opt.all_gather is set; otherwise other ranks get an empty vector.
+///
+/// Items and results cross ranks through parmap::mpi::serializer (mpi_serializer.hpp):
+/// trivially copyable types as raw bytes, strings, vectors, pairs, tuples and optionals out of
+/// the box, any other type through a specialization. fn runs on every rank (each its own copy)
+/// and must be safe to call concurrently from `local`'s threads.
+///
+/// MPI: must be initialized, not finalized, with MPI_THREAD_FUNNELED or more; only the calling
+/// thread makes MPI calls (on the root, a helper thread maps chunks while the caller serves
+/// the other ranks), so with FUNNELED it must be the main thread. The call duplicates `comm`
+/// for its messages, so they never meet the program's own.
+///
+/// Throws, on every rank alike, so that SPMD code stays in step:
+/// - std::invalid_argument before any work: bad local options, opt.root out of range, root,
+///   chunk or all_gather that differ across ranks, a non-root input whose size is neither 0
+///   nor the root's. (MPI_COMM_NULL, an intercommunicator, or MPI not ready are reported at
+///   once by the rank that sees it, std::invalid_argument or std::logic_error.)
+/// - remote_error when fn (or a serializer) threw on any rank: the lowest failing index.
+/// - parmap::cancelled / parmap::timeout when a rank's local stop token or deadline cut the
+///   work short and no item failed.
+/// Every rank returns (or throws) only after every rank has learnt the outcome. Empty input
+/// returns empty vectors without calling fn; with one rank no message is sent.
+template <std::ranges::input_range R, class F>
+  requires std::invocable<F&, std::ranges::range_reference_t<R>>
+[[nodiscard]] auto parallel_map(MPI_Comm comm, R&& input, F&& fn,
+                                const parmap::options& local = {}, const options& opt = {})
+    -> std::vector<map_result_t<R, F>> {
+  using T = map_result_t<R, F>;
+  using V = std::ranges::range_value_t<R>;
+  using call = detail::typed_call<R, std::remove_reference_t<F>, T>;
+  static_assert(!std::is_void_v<T>, "parmap::mpi::parallel_map: fn must return a value");
+  static_assert(serializable<V>,
+                "parmap::mpi::parallel_map: the input's element type has no serializer; "
+                "specialize parmap::mpi::serializer<T> (see parmap/mpi_serializer.hpp)");
+  static_assert(serializable<T>,
+                "parmap::mpi::parallel_map: fn's result type has no serializer; "
+                "specialize parmap::mpi::serializer<T> (see parmap/mpi_serializer.hpp)");
+  static_assert(std::invocable<F&, typename call::arg>,
+                "parmap::mpi::parallel_map: fn must also accept the element type as the "
+                "range's reference would pass it (items arrive as values on other ranks)");
+  static_assert(std::is_move_constructible_v<T>,
+                "parmap::mpi::parallel_map: fn's result type must be move-constructible");
+
+  const detail::place where = detail::check_environment(comm);
+  call c{fn, local, std::nullopt, {}, {}};
+  std::size_t input_size = 0;
+  std::string problem;
+  try {
+    if (where.rank == opt.root) {
+      c.in.emplace(input);
+      input_size = c.in->size();
+      c.results.resize(input_size);
+    } else if constexpr (std::ranges::sized_range<R>) {
+      input_size = static_cast<std::size_t>(std::ranges::size(input));
+    } else if constexpr (std::ranges::forward_range<R>) {
+      input_size = static_cast<std::size_t>(std::ranges::distance(input));
+    }
+  } catch (const std::exception& e) {
+    problem = std::string("could not read the input: ") + e.what();
+  }
+  const detail::chunk_ops ops{&c,
+                              &call::write_items,
+                              &call::map_here,
+                              &call::read_results,
+                              &call::map_remote,
+                              &call::write_all,
+                              &call::read_all};
+  detail::run(comm, where, opt, local, input_size, problem, ops);
+
+  std::vector<T> out;
+  if (where.rank == opt.root) {
+    out.reserve(c.results.size());
+    for (auto& r : c.results) out.push_back(std::move(*r));
+  } else {
+    out = std::move(c.gathered);
+  }
+  return out;
+}
+
+}  // namespace parmap::mpi

@@ -1,0 +1,33 @@
+#pragma once
+// Helpers of the MPI test suites. Every test is SPMD: every rank runs every test, in the same
+// order, and makes the same parmap::mpi calls; assertions are checked on every rank (the main in
+// mpi_test_main.cpp fails the run if any rank failed).
+#include <mpi.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace parmap_test {
+
+inline int world_rank() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+inline int world_size() {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return size;
+}
+
+/// Every rank's `value`, in rank order, on every rank.
+inline std::vector<std::int64_t> gather_all(std::int64_t value, MPI_Comm comm = MPI_COMM_WORLD) {
+  int size = 0;
+  MPI_Comm_size(comm, &size);
+  std::vector<std::int64_t> all(static_cast<std::size_t>(size));
+  MPI_Allgather(&value, 1, MPI_INT64_T, all.data(), 1, MPI_INT64_T, comm);
+  return all;
+}
+
+}  // namespace parmap_test
