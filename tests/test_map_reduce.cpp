@@ -1,0 +1,181 @@
+// map_reduce on every backend: exact against a serial fold for integers and for an associative
+// but non-commutative reduction (string concatenation), within rounding for doubles, and
+// bit-identical across runs and across backends for a given thread count and chunk.
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <list>
+#include <ranges>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_backends.hpp"
+
+namespace {
+
+using parmap::backend;
+
+struct item_failed {
+  std::size_t index;
+};
+
+std::uint64_t bits(double x) {
+  std::uint64_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+
+/// Doubles of very different magnitudes, so that the order of the additions shows in the bits.
+std::vector<double> uneven_doubles(std::size_t n) {
+  std::vector<double> v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    v[i] = std::sin(static_cast<double>(i)) * std::pow(10.0, static_cast<double>(i % 17) - 8.0);
+  }
+  return v;
+}
+
+class MapReduce : public testing::TestWithParam<backend> {
+ protected:
+  [[nodiscard]] parmap::options opts(int threads, std::size_t chunk = 0) const {
+    return parmap::options{.backend = GetParam(), .threads = threads, .chunk = chunk};
+  }
+};
+
+TEST_P(MapReduce, IntegersEqualTheSerialFold) {
+  for (std::size_t n : {1u, 2u, 7u, 1000u, 100003u}) {
+    for (int threads : {1, 2, 3, 8}) {
+      for (std::size_t chunk : {0u, 1u, 7u, 4096u}) {
+        SCOPED_TRACE("n=" + std::to_string(n) + " threads=" + std::to_string(threads) +
+                     " chunk=" + std::to_string(chunk));
+        auto map = [](std::int64_t x) { return x * x % 1009 - 500; };
+        std::int64_t serial = 17;
+        for (std::size_t i = 0; i < n; ++i) serial += map(static_cast<std::int64_t>(i));
+        const std::int64_t got =
+            parmap::map_reduce(std::views::iota(std::int64_t{0}, static_cast<std::int64_t>(n)), map,
+                               std::int64_t{17}, std::plus<>{}, opts(threads, chunk));
+        ASSERT_EQ(got, serial);
+      }
+    }
+  }
+}
+
+// Concatenation is associative but not commutative: any block folded out of order shows.
+TEST_P(MapReduce, KeepsTheOrderOfANonCommutativeReduction) {
+  std::list<int> digits;
+  std::string serial = ">";
+  for (int i = 0; i < 3001; ++i) {
+    digits.push_back(i % 10);
+    serial += static_cast<char>('0' + i % 10);
+  }
+  for (int threads : {1, 2, 5}) {
+    for (std::size_t chunk : {0u, 1u, 100u}) {
+      const std::string got = parmap::map_reduce(
+          digits, [](int d) { return std::string(1, static_cast<char>('0' + d)); },
+          std::string(">"), [](std::string a, const std::string& b) { return a + b; },
+          opts(threads, chunk));
+      ASSERT_EQ(got, serial) << "threads=" << threads << " chunk=" << chunk;
+    }
+  }
+}
+
+TEST_P(MapReduce, DoublesAreCloseToTheSerialFoldAndBitIdenticalAcrossRuns) {
+  const std::vector<double> xs = uneven_doubles(200001);
+  double serial = 0.0, magnitude = 0.0;
+  for (double x : xs) {
+    serial += x * 3.0;
+    magnitude += std::abs(x * 3.0);
+  }
+  for (int threads : {1, 2, 3}) {
+    for (std::size_t chunk : {0u, 1000u}) {
+      SCOPED_TRACE("threads=" + std::to_string(threads) + " chunk=" + std::to_string(chunk));
+      auto run = [&](backend b) {
+        parmap::options o = opts(threads, chunk);
+        o.backend = b;
+        return parmap::map_reduce(
+            xs, [](double x) { return x * 3.0; }, 0.0, std::plus<>{}, o);
+      };
+      const double first = run(GetParam());
+      EXPECT_NEAR(first, serial, magnitude * 1e-12);
+      for (int again = 0; again < 5; ++again) ASSERT_EQ(bits(run(GetParam())), bits(first));
+      // the blocks depend on the thread count and chunk, never on the backend
+      EXPECT_EQ(bits(run(backend::serial)), bits(first));
+    }
+  }
+}
+
+TEST_P(MapReduce, MapResultConvertsToTheAccumulator) {
+  // int items, a 64-bit accumulator: the sum overflows int but not std::int64_t
+  const std::int64_t got = parmap::map_reduce(
+      std::views::iota(0, 100000), [](int x) { return x; }, std::int64_t{0}, std::plus<>{},
+      opts(2));
+  EXPECT_EQ(got, std::int64_t{99999} * 100000 / 2);
+  // a single-pass input is read once, first
+  std::istringstream text("1 2 3 4 5");
+  EXPECT_EQ(
+      parmap::map_reduce(
+          std::views::istream<int>(text), [](int x) { return x * 10; }, 0, std::plus<>{}, opts(2)),
+      150);
+}
+
+TEST_P(MapReduce, EmptyInputReturnsInit) {
+  std::atomic<int> calls{0};
+  const int got = parmap::map_reduce(
+      std::vector<int>{},
+      [&](int x) {
+        calls.fetch_add(1);
+        return x;
+      },
+      42,
+      [&](int a, int b) {
+        calls.fetch_add(1);
+        return a + b;
+      },
+      opts(2));
+  EXPECT_EQ(got, 42);
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST_P(MapReduce, LowestFailingItemWins) {
+  for (int threads : {1, 2, 4}) {
+    for (std::size_t chunk : {0u, 1u, 50u}) {
+      try {
+        (void)parmap::map_reduce(
+            std::views::iota(std::size_t{0}, std::size_t{5000}),
+            [](std::size_t i) {
+              if (i == 4321 || i == 1234 || i == 1235) throw item_failed{i};
+              return i;
+            },
+            std::size_t{0}, std::plus<>{}, opts(threads, chunk));
+        ADD_FAILURE() << "no exception";
+      } catch (const item_failed& e) {
+        EXPECT_EQ(e.index, 1234u) << "threads=" << threads << " chunk=" << chunk;
+      }
+    }
+  }
+  // the reduction failing counts too
+  EXPECT_THROW((void)parmap::map_reduce(
+                   std::views::iota(0, 100), [](int x) { return x; }, 0,
+                   [](int a, int b) -> int {
+                     if (b == 60) throw std::overflow_error("sixty");
+                     return a + b;
+                   },
+                   opts(2)),
+               std::overflow_error);
+}
+
+PARMAP_INSTANTIATE_FOR_BACKENDS(MapReduce);
+
+TEST(MapReduceOptions, BadOptionsFailBeforeAnyCall) {
+  std::atomic<int> calls{0};
+  EXPECT_THROW((void)parmap::map_reduce(
+                   std::views::iota(0, 10), [&](int x) { return calls += x; }, 0, std::plus<>{},
+                   parmap::options{.schedule = static_cast<parmap::schedule>(42)}),
+               std::invalid_argument);
+  EXPECT_EQ(calls.load(), 0);
+}
+
+}  // namespace
