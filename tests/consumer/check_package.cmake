@@ -1,0 +1,51 @@
+# Checks parmap's CMake package as users consume it (run with cmake -P by CTest):
+#  1. cmake --install the build under test into a fresh prefix, then build and run the consumer
+#     with find_package(parmap) from that prefix;
+#  2. build and run the consumer with add_subdirectory(<source tree>); only the always-present
+#     backends are built there, to keep the check quick.
+# Inputs: PARMAP_SOURCE_DIR, PARMAP_BINARY_DIR, WORK_DIR, GENERATOR, CXX_COMPILER, CONFIG.
+foreach(var PARMAP_SOURCE_DIR PARMAP_BINARY_DIR WORK_DIR GENERATOR CXX_COMPILER CONFIG)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "check_package.cmake needs -D${var}=...")
+  endif()
+endforeach()
+
+set(consumer_dir "${CMAKE_CURRENT_LIST_DIR}")
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+
+function(step what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${rc}):\n${out}\n${err}")
+  endif()
+  message(STATUS "${what}: ok")
+  if(what MATCHES "^run")
+    message("${out}")
+  endif()
+endfunction()
+
+set(prefix "${WORK_DIR}/prefix")
+step("install" "${CMAKE_COMMAND}" --install "${PARMAP_BINARY_DIR}" --prefix "${prefix}"
+     --config "${CONFIG}")
+foreach(file include/parmap/parmap.hpp include/parmap/config.hpp)
+  if(NOT EXISTS "${prefix}/${file}")
+    message(FATAL_ERROR "cmake --install did not install ${file}")
+  endif()
+endforeach()
+
+set(common -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" "-DCMAKE_BUILD_TYPE=${CONFIG}")
+
+step("configure with find_package" "${CMAKE_COMMAND}" -S "${consumer_dir}" -B "${WORK_DIR}/package"
+     ${common} -DPARMAP_CONSUMER_MODE=package "-DCMAKE_PREFIX_PATH=${prefix}"
+     "-DPARMAP_EXPECTED_PREFIX=${prefix}")
+step("build with find_package" "${CMAKE_COMMAND}" --build "${WORK_DIR}/package" --config "${CONFIG}")
+step("run with find_package" "${WORK_DIR}/package/parmap_consumer")
+
+step("configure with add_subdirectory" "${CMAKE_COMMAND}" -S "${consumer_dir}"
+     -B "${WORK_DIR}/subdirectory" ${common} -DPARMAP_CONSUMER_MODE=subdirectory
+     "-DPARMAP_SOURCE_DIR=${PARMAP_SOURCE_DIR}" -DPARMAP_WITH_OPENMP=OFF -DPARMAP_WITH_TBB=OFF
+     -DPARMAP_WITH_STDPAR=OFF -DPARMAP_WITH_MPI=OFF)
+step("build with add_subdirectory" "${CMAKE_COMMAND}" --build "${WORK_DIR}/subdirectory"
+     --config "${CONFIG}" --parallel 2)
+step("run with add_subdirectory" "${WORK_DIR}/subdirectory/parmap_consumer")
