@@ -1,0 +1,163 @@
+// parmap-bench-mpi: parmap::mpi::parallel_map on the compute-bound and triangular workloads of
+// parmap-bench (bench/workloads.hpp), at every rank count up to the job's size times 1 and 2
+// local threads.
+//
+//   mpirun -np 2 parmap-bench-mpi --benchmark_out=mpi.json --benchmark_out_format=json
+//
+// One job measures every rank count side by side: "ranks:r" runs on the first r ranks of
+// MPI_COMM_WORLD while the others wait asleep, so the 1-rank and 2-rank cases share one run and
+// one machine state. Every rank runs every benchmark with the same fixed iteration count (the
+// calls are collective); only rank 0 reports. Names: mpi/<workload>/ranks:<r>/threads:<t>, with
+// counters `ranks` and `threads` for the report scripts.
+
+#include <benchmark/benchmark.h>
+#include <mpi.h>
+#include <parmap/mpi.hpp>
+#include <parmap/parmap.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "workloads.hpp"
+
+namespace {
+
+constexpr std::size_t items = 20000;          // ~0.2 s of work per call at 10 us per item
+constexpr benchmark::IterationCount iterations = 6;  // fixed: every rank must agree on it
+constexpr std::chrono::microseconds item_cost{10};
+
+int world_rank = 0;
+int world_size = 1;
+std::uint64_t rounds = 1;  // burn() rounds for ~10 us, measured on rank 0, the same everywhere
+
+// Waits for every rank of `comm` without busy-polling (MPI_Barrier spins, and would take the
+// core the participating ranks compute on).
+void sleepy_barrier(MPI_Comm comm) {
+  MPI_Request request;
+  MPI_Ibarrier(comm, &request);
+  int done = 0;
+  while (true) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+struct workload {
+  const char* name;
+  bool triangular;
+};
+
+void run(benchmark::State& state, workload w, int ranks, MPI_Comm comm, int threads) {
+  const bool participant = comm != MPI_COMM_NULL;
+  std::vector<std::uint64_t> input;
+  if (world_rank == 0) {
+    input.resize(items);
+    for (std::size_t i = 0; i < items; ++i) input[i] = i;
+  }
+  const parmap::bench::triangular tri{items, rounds};
+  const std::uint64_t per_item = rounds;
+  auto fn = [&](std::uint64_t i) {
+    return w.triangular ? tri(i) : parmap::bench::burn(i, per_item);
+  };
+  const parmap::options local{.threads = threads};
+  sleepy_barrier(MPI_COMM_WORLD);
+  for (auto _ : state) {
+    if (participant) {
+      auto out = parmap::mpi::parallel_map(comm, input, fn, local);
+      benchmark::DoNotOptimize(out.data());
+    }
+  }
+  sleepy_barrier(MPI_COMM_WORLD);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(items));
+  state.counters["ranks"] = ranks;
+  state.counters["threads"] = threads;
+  state.counters["items"] = static_cast<double>(items);
+  state.SetLabel(std::string(w.name) + " " + std::to_string(ranks) + "x" +
+                 std::to_string(threads));
+}
+
+// Reports nothing: the ranks other than 0 run the benchmarks only to take part in the calls.
+class silent_reporter : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>&) override {}
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+  if (world_rank == 0) rounds = parmap::bench::calibrate_rounds(item_cost);
+  MPI_Bcast(&rounds, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+
+  // Only rank 0 writes --benchmark_out: drop it on the others before the library opens it.
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (world_rank != 0 && std::strncmp(argv[i], "--benchmark_out", 15) == 0) continue;
+    args.push_back(argv[i]);
+  }
+  int count = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  benchmark::Initialize(&count, args.data());
+
+  // comms[r - 1]: the first r ranks of the world (MPI_COMM_NULL on the others).
+  std::vector<MPI_Comm> comms(static_cast<std::size_t>(world_size), MPI_COMM_NULL);
+  for (int r = 1; r <= world_size; ++r) {
+    MPI_Comm_split(MPI_COMM_WORLD, world_rank < r ? 0 : MPI_UNDEFINED, world_rank,
+                   &comms[static_cast<std::size_t>(r - 1)]);
+  }
+  for (const workload w : {workload{"compute", false}, workload{"triangular", true}}) {
+    for (int r = 1; r <= world_size; ++r) {
+      for (int t : {1, 2}) {
+        const std::string name = std::string("mpi/") + w.name + "/ranks:" + std::to_string(r) +
+                                 "/threads:" + std::to_string(t);
+        benchmark::RegisterBenchmark(name.c_str(), run, w, r,
+                                     comms[static_cast<std::size_t>(r - 1)], t)
+            ->Iterations(iterations)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
+      }
+    }
+  }
+
+  char library[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int length = 0;
+  MPI_Get_library_version(library, &length);
+  std::string lib(library, static_cast<std::size_t>(length));
+  lib = lib.substr(0, lib.find_first_of(",\n"));
+  benchmark::AddCustomContext("mpi_world_size", std::to_string(world_size));
+  benchmark::AddCustomContext("mpi_library", lib);
+  benchmark::AddCustomContext("mpi_thread_level", provided >= MPI_THREAD_MULTIPLE ? "multiple"
+                                                  : provided >= MPI_THREAD_SERIALIZED
+                                                      ? "serialized"
+                                                      : provided >= MPI_THREAD_FUNNELED
+                                                            ? "funneled"
+                                                            : "single");
+  benchmark::AddCustomContext("local_backend",
+                              std::string(parmap::to_string(parmap::default_backend())));
+  benchmark::AddCustomContext("usable_cpus", std::to_string(parmap::usable_cpus()));
+  benchmark::AddCustomContext("burn_rounds_per_item", std::to_string(rounds));
+  benchmark::AddCustomContext("parmap_version", PARMAP_VERSION);
+
+  if (world_rank == 0) {
+    benchmark::RunSpecifiedBenchmarks();
+  } else {
+    silent_reporter quiet;
+    benchmark::RunSpecifiedBenchmarks(&quiet);
+  }
+  benchmark::Shutdown();
+  for (auto& c : comms) {
+    if (c != MPI_COMM_NULL) MPI_Comm_free(&c);
+  }
+  MPI_Finalize();
+  return 0;
+}
