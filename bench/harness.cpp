@@ -327,7 +327,7 @@ benchmark::internal::Benchmark* registry::add_manual(const std::string& name, do
 }
 
 void add_counters(benchmark::State& st, const params& p) {
-  st.counters["threads"] = p.threads;
+  st.counters["workers"] = p.threads;  // "threads" is Google Benchmark's own field
   st.counters["n"] = static_cast<double>(p.n);
   st.counters["chunk"] = static_cast<double>(p.chunk);
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()) *

@@ -1,0 +1,439 @@
+"""Reading parmap-bench results (Google Benchmark JSON) and the arithmetic of the reports.
+
+No plotting here, and nothing beyond the standard library, so that the tests run anywhere.
+
+Case names are '/'-separated: the workload, the implementation, then key:value parameters, e.g.
+``compute/tbb/n:1000/api:into/threads:2/schedule:automatic/chunk:0/placement:none``.
+Google Benchmark's own suffixes (``iterations:15``, ``manual_time``, ``repeats:3``, ...) are
+dropped. Entries whose name starts with ``mpi/`` (the MPI companion benchmark) keep the
+non-parameter segments as their workload and take ``ranks`` and ``threads`` from their counters.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+from dataclasses import dataclass, field
+
+# Where a backend's overhead is measured against: the hand-written loop it wraps. The threads
+# backend is parmap's own; it is held to raw OpenMP, the fastest hand-written fork-join.
+PARTNER = {
+    "serial": "raw_serial",
+    "threads": "raw_openmp",
+    "openmp": "raw_openmp",
+    "tbb": "raw_tbb",
+    "stdpar": "raw_stdpar",
+}
+BACKENDS = ["serial", "threads", "openmp", "tbb", "stdpar"]
+RAW_LOOPS = ["raw_serial", "raw_openmp", "raw_tbb", "raw_stdpar"]
+SCHEDULES = ["automatic", "static", "dynamic", "guided"]
+SCALING_WORKLOADS = ["compute", "memory", "triangular", "mandelbrot", "latency", "files"]
+DEFAULTS = {"api": "into", "schedule": "automatic", "chunk": 0, "placement": "none"}
+
+_GBENCH_KEYS = {"iterations", "repeats", "min_time", "min_warmup_time", "threads_gbench"}
+_GBENCH_WORDS = {"manual_time", "real_time", "process_time"}
+_INT_KEYS = {"n", "threads", "chunk", "ranks"}
+_UNIT_TO_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+class ResultsError(Exception):
+    """A results file that cannot be read: the message names the file and the problem."""
+
+
+@dataclass
+class Case:
+    """One benchmark case: the median over its repetitions."""
+
+    name: str
+    workload: str
+    impl: str
+    params: dict
+    time_us: float  # median real time of one iteration (one call), in microseconds
+    counters: dict = field(default_factory=dict)  # medians of the user counters
+    repetitions: int = 1
+    spread: float = 0.0  # (max - min) / median of the repetitions' times
+
+    def param(self, key):
+        return self.params.get(key, DEFAULTS.get(key))
+
+
+def parse_name(name: str):
+    """Splits a case name into (workload, impl, params). Raises ResultsError if it has fewer
+    than two segments (not a parmap-bench or MPI name)."""
+    segments = [s for s in name.split("/") if s]
+    plain, params = [], {}
+    for seg in segments:
+        key, sep, value = seg.partition(":")
+        if sep:
+            if key in _GBENCH_KEYS:
+                continue
+            params[key] = int(value) if key in _INT_KEYS and _is_int(value) else value
+        elif seg in _GBENCH_WORDS:
+            continue
+        else:
+            plain.append(seg)
+    if plain and plain[0] == "mpi":
+        words = [s for s in plain if not _is_int(s)]
+        return "/".join(words), "mpi", params
+    if len(plain) < 2:
+        raise ResultsError(f"case name '{name}' has no implementation segment "
+                           "(expected WORKLOAD/IMPL/key:value...)")
+    return plain[0], plain[1], params
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _median(values):
+    return statistics.median(values) if values else math.nan
+
+
+class Run:
+    """One results file: its context and its cases (medians)."""
+
+    def __init__(self, path: str, context: dict, cases: list, skipped: list):
+        self.path = path
+        self.context = context
+        self.cases = cases
+        self.skipped = skipped  # names of entries that reported an error
+
+    # ---- the machine ----------------------------------------------------------------------
+    def _ctx_int(self, key, fallback):
+        try:
+            return int(self.context.get(key, fallback))
+        except (TypeError, ValueError):
+            return fallback
+
+    @property
+    def logical(self) -> int:
+        return self._ctx_int("logical_cpus", self._ctx_int("num_cpus", 1))
+
+    @property
+    def physical(self) -> int:
+        return self._ctx_int("physical_cores", self.logical)
+
+    @property
+    def full_threads(self) -> int:
+        return self._ctx_int("full_threads", self._ctx_int("usable_cpus", self.logical))
+
+    @property
+    def smt(self) -> bool:
+        value = str(self.context.get("smt", "")).lower()
+        if value in ("yes", "no"):
+            return value == "yes"
+        return self.logical > self.physical
+
+    @property
+    def label(self) -> str:
+        host = self.context.get("host_name", "?")
+        commit = str(self.context.get("git_commit", "?"))[:8]
+        date = str(self.context.get("date", "?"))[:10]
+        return f"{host} {commit} {date}"
+
+    # ---- looking cases up -----------------------------------------------------------------
+    def find(self, workload=None, impl=None, **params):
+        """Cases matching every given field; a field not given, or given as None, matches
+        anything."""
+        out = []
+        for c in self.cases:
+            if workload is not None and c.workload != workload:
+                continue
+            if impl is not None and c.impl != impl:
+                continue
+            if all(c.param(k) == v for k, v in params.items() if v is not None):
+                out.append(c)
+        return out
+
+    def get(self, workload, impl, **params):
+        """The one case matching (see find) with default schedule, chunk and placement unless
+        given; None if there is none."""
+        for key, value in DEFAULTS.items():
+            params.setdefault(key, value)
+        found = self.find(workload, impl, **params)
+        return found[0] if found else None
+
+    def workloads(self):
+        seen = []
+        for c in self.cases:
+            if c.workload not in seen:
+                seen.append(c.workload)
+        return seen
+
+    def impls(self, workload):
+        seen = []
+        for c in self.find(workload):
+            if c.impl not in seen:
+                seen.append(c.impl)
+        return sorted(seen, key=impl_order)
+
+
+def impl_order(name: str):
+    """Backends first in enum order, then the raw loops, then anything else."""
+    order = BACKENDS + RAW_LOOPS + ["copy"]
+    return (order.index(name), name) if name in order else (len(order), name)
+
+
+def load(path: str) -> Run:
+    """Reads one parmap-bench (or any Google Benchmark) JSON file. Raises ResultsError with a
+    clear message when it is missing, not JSON, or not a Google Benchmark result."""
+    if not os.path.exists(path):
+        raise ResultsError(f"{path}: no such file")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: "
+                           f"{e.msg}); is the run complete?") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ResultsError(f"{path}: cannot be read ({e})") from None
+    return from_json(data, path)
+
+
+def from_json(data, path: str = "<json>") -> Run:
+    """Builds a Run from parsed Google Benchmark JSON (see load)."""
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise ResultsError(f"{path}: not a Google Benchmark result (no 'benchmarks' list); "
+                           "write it with --benchmark_out=FILE --benchmark_out_format=json")
+    context = data.get("context") if isinstance(data.get("context"), dict) else {}
+    iterations, medians, skipped = {}, {}, []
+    for entry in data["benchmarks"]:
+        if not isinstance(entry, dict) or "name" not in entry:
+            raise ResultsError(f"{path}: a 'benchmarks' entry has no name: {entry!r:.80}")
+        name = entry.get("run_name", entry["name"])
+        if entry.get("error_occurred"):
+            skipped.append(name)
+            continue
+        kind = entry.get("run_type", "iteration")
+        if kind == "iteration":
+            iterations.setdefault(name, []).append(entry)
+        elif kind == "aggregate" and entry.get("aggregate_name") == "median":
+            medians[name] = entry
+    cases = []
+    for name in list(iterations) + [n for n in medians if n not in iterations]:
+        try:
+            workload, impl, params = parse_name(name)
+        except ResultsError as e:
+            raise ResultsError(f"{path}: {e}") from None
+        entries = iterations.get(name) or [medians[name]]
+        try:
+            times = [_real_time_us(e) for e in entries]
+        except (KeyError, TypeError, ValueError) as e:
+            raise ResultsError(f"{path}: case '{name}' has no usable real_time ({e})") from None
+        counters = {}
+        for key in _counter_keys(entries[0]):
+            values = [e[key] for e in entries if isinstance(e.get(key), (int, float))]
+            counters[key] = _median(values)
+        if workload.startswith("mpi"):
+            # The MPI benchmark's counters 'ranks' and 'threads' (the latter shares its JSON key
+            # with Google Benchmark's own thread count; the counter comes last and wins).
+            threads = [e["threads"] for e in entries if isinstance(e.get("threads"), (int, float))]
+            if "ranks" in counters and not math.isnan(counters["ranks"]):
+                params["ranks"] = int(round(counters["ranks"]))
+            if threads and "threads" not in params:
+                params["threads"] = int(round(_median(threads)))
+        med = _median(times)
+        spread = (max(times) - min(times)) / med if med > 0 else 0.0
+        cases.append(Case(name=name, workload=workload, impl=impl, params=params, time_us=med,
+                          counters=counters, repetitions=len(times), spread=spread))
+    if not cases and not skipped:
+        raise ResultsError(f"{path}: the 'benchmarks' list holds no results")
+    return Run(path, context, cases, skipped)
+
+
+_STANDARD_KEYS = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads",
+                  "iterations", "real_time", "cpu_time", "time_unit", "family_index",
+                  "per_family_instance_index", "aggregate_name", "aggregate_unit", "label",
+                  "error_occurred", "error_message"}
+
+
+def _counter_keys(entry):
+    return [k for k, v in entry.items()
+            if k not in _STANDARD_KEYS and isinstance(v, (int, float))]
+
+
+def _real_time_us(entry) -> float:
+    unit = entry.get("time_unit", "ns")
+    if unit not in _UNIT_TO_US:
+        raise ValueError(f"unknown time_unit '{unit}'")
+    return float(entry["real_time"]) * _UNIT_TO_US[unit]
+
+
+# ---- scaling arithmetic -----------------------------------------------------------------------
+
+def baseline_us(run: Run, workload: str):
+    """The one-thread time speedups are measured against: the raw serial loop, else the serial
+    backend, else None."""
+    for impl in ("raw_serial", "serial"):
+        c = run.get(workload, impl, threads=1)
+        if c is not None:
+            return c.time_us
+    return None
+
+
+def scaling_points(run: Run, workload: str, impl: str):
+    """[(threads, time_us)] of an implementation's scaling cases (default schedule, chunk and
+    placement), sorted by thread count."""
+    points = {}
+    for c in run.find(workload, impl, **DEFAULTS):
+        t = c.param("threads")
+        if isinstance(t, int):
+            points[t] = c.time_us
+    return sorted(points.items())
+
+
+def speedups(points, t1: float):
+    """[(p, S)] with S = t1 / time(p)."""
+    return [(p, t1 / t) for p, t in points if t > 0]
+
+
+def efficiency(p: int, s: float) -> float:
+    """Parallel efficiency S/p."""
+    return s / p
+
+
+def karp_flatt(p: int, s: float):
+    """The Karp-Flatt metric e = (1/S - 1/p) / (1 - 1/p): the experimentally determined serial
+    fraction at p threads. None for p = 1, where it is undefined."""
+    if p <= 1 or s <= 0:
+        return None
+    return (1.0 / s - 1.0 / p) / (1.0 - 1.0 / p)
+
+
+def amdahl_fit(points):
+    """The serial fraction f of Amdahl's law S(p) = 1 / (f + (1 - f)/p) fitted by least squares
+    to [(p, S)] in the linear form 1/S - 1/p = f (1 - 1/p). Points with p = 1 carry no
+    information and are ignored. Returns None when no point has p > 1. f may fall outside
+    [0, 1] when the measurements do (superlinear speedup, or noise)."""
+    sxx = sxy = 0.0
+    for p, s in points:
+        if p <= 1 or s <= 0:
+            continue
+        x = 1.0 - 1.0 / p
+        y = 1.0 / s - 1.0 / p
+        sxx += x * x
+        sxy += x * y
+    if sxx == 0.0:
+        return None
+    return sxy / sxx
+
+
+def amdahl_speedup(f: float, p: float) -> float:
+    """Amdahl's law: the speedup at p threads of a program with serial fraction f."""
+    return 1.0 / (f + (1.0 - f) / p)
+
+
+def scaling_stop(points, gain: float = 0.05):
+    """The thread count beyond which adding threads stops paying: the first p whose next
+    measured count raises the speedup by less than `gain` (5%). None if every step gains."""
+    for (p, s), (_, s_next) in zip(points, points[1:]):
+        if s_next < s * (1.0 + gain):
+            return p
+    return None
+
+
+# ---- comparisons measured side by side --------------------------------------------------------
+
+def overhead_rows(run: Run):
+    """The overhead ratios: every backend's time over its raw loop's, at the same thread count,
+    for the overhead workload (each n and api) and the memory-bound one. Rows are dicts with
+    workload, n, api, threads, backend, partner, time_us, partner_us, ratio."""
+    rows = []
+    for workload in ("overhead", "memory"):
+        for c in run.find(workload, None, threads=None, n=None, api=None):
+            if c.impl not in PARTNER:
+                continue
+            partner = PARTNER[c.impl]
+            r = run.get(workload, partner, n=c.param("n"), api=c.param("api"),
+                        threads=c.param("threads"))
+            if r is None:
+                continue
+            rows.append({"workload": workload, "n": c.param("n"), "api": c.param("api"),
+                         "threads": c.param("threads"), "backend": c.impl, "partner": partner,
+                         "time_us": c.time_us, "partner_us": r.time_us,
+                         "ratio": c.time_us / r.time_us})
+    rows.sort(key=lambda r: (r["workload"] != "overhead", r["n"] or 0, r["api"], r["threads"],
+                             impl_order(r["backend"])))
+    return rows
+
+
+def latency_rows(run: Run):
+    """Warm and after-idle call latency per implementation at full threads: dicts with impl,
+    warm_us (overhead, 1,000 items, into) and idle_us (wake: the median call after 20 ms idle)."""
+    rows = []
+    t = run.full_threads
+    impls = set(run.impls("wake")) | {c.impl for c in run.find("overhead", None, n=1000,
+                                                                 threads=t)}
+    for impl in sorted(impls, key=impl_order):
+        if impl in ("serial", "raw_serial"):
+            continue
+        warm = run.get("overhead", impl, n=1000, api="into", threads=t)
+        idle = run.get("wake", impl, n=1000, api="into", threads=t)
+        idle_us = None
+        if idle is not None:
+            idle_us = idle.counters.get("median_us", idle.time_us)
+        rows.append({"impl": impl, "warm_us": warm.time_us if warm else None,
+                     "idle_us": idle_us})
+    return rows
+
+
+def sweep_summary(run: Run, workload: str, threads=None):
+    """For each backend of a schedule x chunk sweep at `threads` (default: full threads):
+    the automatic time (schedule automatic, chunk 0), the best case found and its parameters.
+    Rows: dicts with backend, auto_us, best_us, best_schedule, best_chunk, ratio (auto/best)."""
+    t = threads or run.full_threads
+    rows = []
+    for impl in run.impls(workload):
+        if impl not in PARTNER or impl == "serial":
+            continue
+        cases = run.find(workload, impl, threads=t, schedule=None, chunk=None)
+        if not cases:
+            continue
+        auto = run.get(workload, impl, threads=t)
+        best = min(cases, key=lambda c: c.time_us)
+        rows.append({"backend": impl, "auto_us": auto.time_us if auto else None,
+                     "best_us": best.time_us, "best_schedule": best.param("schedule"),
+                     "best_chunk": best.param("chunk"),
+                     "ratio": (auto.time_us / best.time_us) if auto else None,
+                     "cases": len(cases)})
+    return rows
+
+
+def full_thread_speedups(run: Run):
+    """{workload: {impl: speedup at full threads}} over the scaling workloads."""
+    out = {}
+    t = run.full_threads
+    for w in SCALING_WORKLOADS:
+        t1 = baseline_us(run, w)
+        if t1 is None:
+            continue
+        row = {}
+        for impl in run.impls(w):
+            c = run.get(w, impl, threads=t)
+            if c is not None and impl not in ("serial", "raw_serial"):
+                row[impl] = t1 / c.time_us
+        if row:
+            out[w] = row
+    return out
+
+
+def mpi_points(run: Run):
+    """{workload: {threads: [(ranks, time_us)]}} of the MPI companion benchmark's entries."""
+    out = {}
+    for c in run.cases:
+        if c.impl != "mpi":
+            continue
+        ranks, threads = c.params.get("ranks"), c.params.get("threads", 1)
+        if not isinstance(ranks, int):
+            continue
+        out.setdefault(c.workload, {}).setdefault(threads, []).append((ranks, c.time_us))
+    for per_threads in out.values():
+        for pts in per_threads.values():
+            pts.sort()
+    return out

@@ -1,0 +1,385 @@
+#!/usr/bin/env python3
+"""Turns one parmap-bench JSON into a report folder: results/<host>-<date>/ holding the JSON,
+PNG and SVG graphs, and report.md, which embeds them with a short reading of each.
+
+Usage: scripts/report.py RESULTS.json [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import find_python  # noqa: E402
+
+find_python.ensure_matplotlib()
+
+import parmap_plots as plots  # noqa: E402
+import parmap_results as pr  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def fmt_us(us) -> str:
+    if us is None:
+        return "-"
+    if us >= 1e6:
+        return f"{us / 1e6:.3g} s"
+    if us >= 1e3:
+        return f"{us / 1e3:.3g} ms"
+    return f"{us:.3g} µs"
+
+
+def fmt_ratio(r) -> str:
+    return "-" if r is None else f"{r:.2f}×"
+
+
+def default_out(run: pr.Run) -> str:
+    host = str(run.context.get("host_name", "host")).replace("/", "_") or "host"
+    date = str(run.context.get("date", "undated"))[:10]
+    return os.path.join(REPO, "results", f"{host}-{date}")
+
+
+# ---- the sections ---------------------------------------------------------------------------
+
+def machine_section(run: pr.Run) -> list:
+    c = run.context
+    rows = [
+        ("host", c.get("host_name", "?")),
+        ("date", c.get("date", "?")),
+        ("topology", c.get("topology", f"{run.logical} logical CPUs, {run.physical} cores")),
+        ("CPUs usable by the run", c.get("usable_cpus", "?") + (
+            f" (OS indices by core: {c['cpus_by_core']})" if c.get("cpus_by_core") else "")),
+        ("SMT (hyperthreads)", "yes" if run.smt else "no"),
+        ("compiler", c.get("compiler", "?")),
+        ("flags", f"`{c.get('cxx_flags', '?')}`"),
+        ("build type", c.get("build_type", "?")),
+        ("backends built in", c.get("backends", "?")),
+        ("git commit", f"`{c.get('git_commit', '?')}`" +
+         (" with uncommitted changes" if c.get("git_dirty") == "yes" else "")),
+        ("mode", f"{c.get('bench_mode', '?')}; thread counts {c.get('thread_counts', '?')}"),
+        ("load average at start", ", ".join(f"{v:.2f}" for v in c.get("load_avg", [])) or "?"),
+    ]
+    out = ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    reps = max((case.repetitions for case in run.cases), default=1)
+    out += ["", f"Every figure is the median of {reps} repetitions; every comparison is a ratio "
+            "of two cases measured in this same run. "
+            f"{len(run.cases)} cases" + (f", {len(run.skipped)} reported errors "
+                                         f"({', '.join(run.skipped[:5])})" if run.skipped else "")
+            + "."]
+    load = c.get("load_avg", [])
+    if load and load[0] > 0.5 * run.logical:
+        out += ["", f"**Note:** the load average was {load[0]:.1f} on {run.logical} CPUs when the "
+                "run started: other work shared the machine, so absolute times and speedups "
+                "are pessimistic and noisy; side-by-side ratios suffer less."]
+    return out
+
+
+def overhead_section(run: pr.Run, graph) -> list:
+    rows = pr.overhead_rows(run)
+    if not rows:
+        return ["No overhead cases in this run."]
+    out = []
+    if graph:
+        out += [f"![overhead ratios]({graph}.png)", ""]
+    out += ["| workload | items | api | threads | backend | time | raw loop | raw time | ratio |",
+            "|---|---:|---|---:|---|---:|---|---:|---:|"]
+    for r in rows:
+        mark = " ⚠" if r["ratio"] > 1.2 else ""
+        out.append(f"| {r['workload']} | {r['n']:,} | {r['api']} | {r['threads']} | "
+                   f"{r['backend']} | {fmt_us(r['time_us'])} | {r['partner']} | "
+                   f"{fmt_us(r['partner_us'])} | {r['ratio']:.2f}×{mark} |")
+    full = [r for r in rows if r["threads"] == run.full_threads or r["backend"] == "serial"]
+    over = [r for r in full if r["ratio"] > 1.2]
+    out += ["", "*Reading.* `map` allocates its result, and so does the raw loop it is compared "
+            "with; `into` writes a preallocated vector on both sides. The threads backend has "
+            "no raw form: it is held to raw OpenMP. "]
+    if over:
+        worst = sorted(over, key=lambda r: -r["ratio"])[:6]
+        out[-1] += ("Above the 1.2× target at full threads: " + "; ".join(
+            f"{r['backend']} on {r['workload']} {r['n']:,} {r['api']} ({r['ratio']:.2f}×)"
+            for r in worst) + ". Ratios of calls that last a microsecond or of the allocating "
+            "10^7-item map (page faults) are the noisiest on a shared machine.")
+    else:
+        out[-1] += "Every backend is within 1.2× of its loop at full threads."
+    return out
+
+
+def latency_section(run: pr.Run, graph) -> list:
+    rows = pr.latency_rows(run)
+    if not rows:
+        return ["No latency cases in this run."]
+    out = [f"![call latency]({graph}.png)", ""] if graph else []
+    out += ["| implementation | warm call | call after 20 ms idle |", "|---|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r['impl']} | {fmt_us(r['warm_us'])} | {fmt_us(r['idle_us'])} |")
+    by = {r["impl"]: r for r in rows}
+    text = ("*Reading.* A warm call is one of many back-to-back calls on 1,000 cheap items (the "
+            "fork-join cost); the idle case sleeps 20 ms before each call, outside the timed "
+            "span, so workers that went to sleep must be woken. ")
+    t, omp = by.get("threads"), by.get("raw_openmp")
+    if t and omp and t["warm_us"] and omp["warm_us"]:
+        text += (f"The threads backend costs {fmt_us(t['warm_us'])} warm against raw OpenMP's "
+                 f"{fmt_us(omp['warm_us'])} ({t['warm_us'] / omp['warm_us']:.2f}×)")
+        if t["idle_us"] and omp["idle_us"]:
+            text += (f", and {fmt_us(t['idle_us'])} after idling against "
+                     f"{fmt_us(omp['idle_us'])} ({t['idle_us'] / omp['idle_us']:.2f}×)")
+        text += "."
+    return out + ["", text]
+
+
+def _why_stops(run: pr.Run, w: str, stop, best_pts) -> str:
+    top_p, top_s = best_pts[-1]
+    if w == "latency":
+        if top_s > run.logical * 1.2:
+            return (f"it keeps gaining past the {run.logical} CPUs ({top_s:.1f}× at {top_p} "
+                    "threads): sleeping items leave the cores free, the one case where more "
+                    "workers than cores help")
+        return "sleeping items should keep gaining past the CPUs; here they did not"
+    if stop is None:
+        return "it still gains at the largest count measured"
+    if stop >= run.logical:
+        return (f"it stops at {stop} threads, the CPU count: beyond it threads only take turns "
+                "on the same cores")
+    if w == "memory":
+        return (f"it stops at {stop} threads: memory bandwidth, not CPUs, bounds a map this "
+                "cheap")
+    return (f"it stops early, at {stop} threads, below the {run.logical} CPUs: overheads or "
+            "other work on the machine")
+
+
+def scaling_section(run: pr.Run, graphs) -> list:
+    out = []
+    if graphs.get("speedup"):
+        out += [f"![speedup vs threads]({graphs['speedup']}.png)", ""]
+    if graphs.get("efficiency"):
+        out += [f"![efficiency vs threads]({graphs['efficiency']}.png)", ""]
+    out += ["Speedup is the serial loop's time over the case's time, both measured here; "
+            "the grey line is ideal (linear up to the CPUs, and beyond them for sleeping "
+            "items only); the dotted line marks the physical cores.", ""]
+    out += ["| workload | best at full threads | speedup | efficiency | where scaling stops |",
+            "|---|---|---:|---:|---|"]
+    table = pr.full_thread_speedups(run)
+    for w in pr.SCALING_WORKLOADS:
+        if w not in table:
+            continue
+        backends = {k: v for k, v in table[w].items() if k in pr.PARTNER}
+        if not backends:
+            continue
+        best = max(backends, key=backends.get)
+        s = backends[best]
+        pts = pr.speedups(pr.scaling_points(run, w, best), pr.baseline_us(run, w))
+        stop = pr.scaling_stop(pts)
+        out.append(f"| {w} | {best} | {s:.2f}× | {s / run.full_threads:.0%} | "
+                   f"{_why_stops(run, w, stop, pts)} |")
+    return out
+
+
+def compute_speedup_line(run: pr.Run) -> str:
+    t1 = pr.baseline_us(run, "compute")
+    if t1 is None or run.full_threads < 2:
+        return ""
+    parts = []
+    for b in pr.BACKENDS[1:]:
+        c = run.get("compute", b, threads=2)
+        if c:
+            parts.append(f"{b} {t1 / c.time_us:.2f}×")
+    return "Compute-bound speedup at 2 threads: " + ", ".join(parts) + "." if parts else ""
+
+
+def amdahl_section(run: pr.Run, graph) -> list:
+    out = [f"![Amdahl and Karp-Flatt]({graph}.png)", ""] if graph else []
+    rows = ["| workload | " + " | ".join(b for b in pr.BACKENDS[1:]) + " |",
+            "|---|" + "---:|" * (len(pr.BACKENDS) - 1)]
+    any_fit = False
+    for w in pr.SCALING_WORKLOADS:
+        t1 = pr.baseline_us(run, w)
+        if t1 is None:
+            continue
+        cells = []
+        for b in pr.BACKENDS[1:]:
+            pts = [(p, s) for p, s in pr.speedups(pr.scaling_points(run, w, b), t1)
+                   if p <= run.logical]
+            f = pr.amdahl_fit(pts)
+            any_fit = any_fit or f is not None
+            cells.append("-" if f is None else f"{f:.3f}")
+        rows.append(f"| {w} | " + " | ".join(cells) + " |")
+    if not any_fit:
+        return out + ["No scaling case with more than one thread: nothing to fit."]
+    counts = sorted({p for w in pr.SCALING_WORKLOADS for b in pr.BACKENDS[1:]
+                     for p, _ in pr.scaling_points(run, w, b) if 1 < p <= run.logical})
+    out += ["Serial fraction f of Amdahl's law S(p) = 1/(f + (1-f)/p), fitted by least squares "
+            f"over the thread counts up to the CPUs ({', '.join(map(str, counts))}):", ""] + rows
+    note = ("*Reading.* f is the share of the work that behaves as if it were serial: 0 is "
+            "perfect scaling, 0.1 caps the speedup at 10×. The Karp–Flatt metric e(p) is the "
+            "same quantity measured at each p; if it rises with p the cost is parallel "
+            "overhead that grows with the team, if it stays flat it is a true serial part. "
+            "Negative values mean a speedup above linear (cache effects) or noise.")
+    if len(counts) == 1:
+        note += (f" With {run.logical} CPUs there is one point to fit, so f equals e"
+                 f"({counts[0]}).")
+    return out + ["", note]
+
+
+def memory_section(run: pr.Run, graph) -> list:
+    if not run.find("memory"):
+        return ["No memory-bound cases in this run."]
+    out = [f"![memory bandwidth]({graph}.png)", ""] if graph else []
+    n = run.find("memory")[0].param("n")
+    t = run.full_threads
+
+    def gbs(impl):
+        c = run.get("memory", impl, threads=t)
+        return 16.0 * n / (c.time_us * 1e-6) / 1e9 if c else None
+
+    copy = gbs("copy")
+    parts = []
+    for b in pr.BACKENDS[1:] + ["raw_openmp"]:
+        g = gbs(b)
+        if g is not None:
+            parts.append(f"{b} {g:.1f} GB/s" + (f" ({g / copy:.0%} of copy)" if copy else ""))
+    if parts:
+        out.append(f"*Reading.* At {t} threads: " + ", ".join(parts) +
+                   (f"; a plain parallel copy moves {copy:.1f} GB/s, the most any map can." if
+                    copy else "."))
+    return out
+
+
+def sweep_section(run: pr.Run, workload: str, graph, what: str) -> list:
+    rows = pr.sweep_summary(run, workload)
+    if not rows:
+        return [f"No {workload} sweep in this run."]
+    out = [f"![{workload}: time vs chunk size]({graph}.png)", ""] if graph else []
+    out += ["| backend | automatic (chunk 0) | best found | best schedule, chunk | auto / best "
+            "| cases |", "|---|---:|---:|---|---:|---:|"]
+    for r in rows:
+        chunk = r["best_chunk"] if r["best_chunk"] else "default"
+        ok = "" if r["ratio"] is None else (" ✓" if r["ratio"] <= 1.10 else " ⚠")
+        out.append(f"| {r['backend']} | {fmt_us(r['auto_us'])} | {fmt_us(r['best_us'])} | "
+                   f"{r['best_schedule']}, {chunk} | {fmt_ratio(r['ratio'])}{ok} | "
+                   f"{r['cases']} |")
+    good = [r for r in rows if r["ratio"] is not None and r["ratio"] <= 1.10]
+    out += ["", f"*Reading.* {what} Automatic settings are within 10% of the best schedule "
+            f"and chunk found for {len(good)} of {len(rows)} backends (✓)."]
+    return out
+
+
+def placement_section(run: pr.Run, graph) -> list:
+    if run.smt:
+        head = (f"This machine has SMT ({run.logical} logical CPUs on {run.physical} physical "
+                "cores). *spread* puts one thread per physical core first, *close* fills the "
+                "SMT siblings of a core first: where close is as fast as spread at the same "
+                "thread count, hyperthreads help that workload.")
+    else:
+        head = (f"**This machine has no SMT**: {run.logical} logical CPUs are {run.physical} "
+                "physical cores, so there are no hyperthreads to compare: *spread* and *close* "
+                "pin threads to the same CPUs, and whether hyperthreads help cannot be measured "
+                "here. The graph only shows pinned threads against threads the operating "
+                "system places.")
+    out = [head, ""]
+    if graph:
+        out += [f"![placement]({graph}.png)"]
+    return out
+
+
+def mpi_section(run: pr.Run, graph) -> list:
+    data = pr.mpi_points(run)
+    if not data:
+        return []
+    out = ["## MPI: ranks × threads", "",
+           f"![MPI]({graph}.png)" if graph else "", "",
+           "| workload | threads per rank | ranks: time |", "|---|---:|---|"]
+    for w, per in sorted(data.items()):
+        for threads, pts in sorted(per.items()):
+            out.append(f"| {w} | {threads} | " + ", ".join(f"{r}: {fmt_us(t)}" for r, t in pts)
+                       + " |")
+    return out + [""]
+
+
+# ---- the report -----------------------------------------------------------------------------
+
+def build_report(run: pr.Run, out_dir: str) -> str:
+    graphs = {
+        "speedup": plots.speedup(run, out_dir, "speedup"),
+        "efficiency": plots.speedup(run, out_dir, "efficiency"),
+        "amdahl": plots.amdahl(run, out_dir),
+        "chunks": plots.chunk_sweep(run, out_dir, "chunks"),
+        "triangular": plots.chunk_sweep(run, out_dir, "triangular"),
+        "mandelbrot": plots.chunk_sweep(run, out_dir, "mandelbrot"),
+        "placement": plots.placement(run, out_dir),
+        "backends": plots.backends_bar(run, out_dir),
+        "overhead": plots.overhead_bar(run, out_dir),
+        "latency": plots.latency_bar(run, out_dir),
+        "memory": plots.memory_bandwidth(run, out_dir),
+        "mpi": plots.mpi(run, out_dir),
+    }
+    lines = [f"# parmap benchmark report: {run.context.get('host_name', '?')}, "
+             f"{str(run.context.get('date', '?'))[:10]}", ""]
+    lines += machine_section(run) + [""]
+    summary = [compute_speedup_line(run)]
+    lines += ["## At a glance", ""] + [s for s in summary if s] + [""]
+    if graphs["backends"]:
+        lines += [f"![backends at full threads]({graphs['backends']}.png)", "",
+                  "Each bar is a speedup over the serial loop at the full thread count; hatched "
+                  "bars are the hand-written loops.", ""]
+    lines += ["## Overhead against the hand-written loops", ""] + overhead_section(
+        run, graphs["overhead"]) + [""]
+    lines += ["## Call latency: warm and after idle", ""] + latency_section(
+        run, graphs["latency"]) + [""]
+    lines += ["## Scaling", ""] + scaling_section(run, graphs) + [""]
+    lines += ["## Amdahl fit and Karp–Flatt metric", ""] + amdahl_section(
+        run, graphs["amdahl"]) + [""]
+    lines += ["## Memory-bound: against copy bandwidth", ""] + memory_section(
+        run, graphs["memory"]) + [""]
+    lines += ["## Chunk size: many tiny items", ""] + sweep_section(
+        run, "chunks", graphs["chunks"],
+        "Tiny items make the cost of handing out chunks visible: chunk 1 pays one claim per "
+        "item, one block per thread cannot rebalance.") + [""]
+    lines += ["## Imbalanced: triangular", ""] + sweep_section(
+        run, "triangular", graphs["triangular"],
+        "Item cost rises with the index, so one static block per thread leaves the first "
+        "thread idle while the last works; dynamic, guided or stealing rebalance.") + [""]
+    lines += ["## Imbalanced: Mandelbrot rows", ""] + sweep_section(
+        run, "mandelbrot", graphs["mandelbrot"],
+        "Rows through the set cost the most; the imbalance sits in the middle rows.") + [""]
+    lines += ["## Physical vs logical cores (placement)", ""] + placement_section(
+        run, graphs["placement"]) + [""]
+    lines += mpi_section(run, graphs["mpi"])
+    lines += ["---", f"Written by `scripts/report.py` from `{os.path.basename(run.path)}`; "
+              "each graph is also in SVG beside its PNG."]
+    path = os.path.join(out_dir, "report.md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Turn one parmap-bench JSON into a report folder (JSON, PNG and SVG graphs, "
+                    "report.md).")
+    parser.add_argument("json", help="the results of parmap-bench --benchmark_out=FILE "
+                                     "--benchmark_out_format=json")
+    parser.add_argument("--out", help="the report folder (default: results/<host>-<date>/ in "
+                                      "this repository)")
+    args = parser.parse_args(argv)
+    try:
+        run = pr.load(args.json)
+    except pr.ResultsError as e:
+        print(f"report.py: {e}", file=sys.stderr)
+        return 2
+    out_dir = args.out or default_out(run)
+    os.makedirs(out_dir, exist_ok=True)
+    target = os.path.join(out_dir, "results.json")
+    if os.path.abspath(args.json) != os.path.abspath(target):
+        shutil.copyfile(args.json, target)
+    run.path = target
+    path = build_report(run, out_dir)
+    print(f"report.py: wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Tests of the report scripts: parsing parmap-bench JSON, the fits, and the report and compare
+commands end to end on a small fixture (fixture.json, a hand-written run)."""
+
+import copy
+import importlib.util
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+import unittest
+from contextlib import redirect_stderr, redirect_stdout
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import parmap_results as pr  # noqa: E402
+
+FIXTURE = os.path.join(HERE, "fixture.json")
+HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+
+class ParseName(unittest.TestCase):
+    def test_fields(self):
+        w, impl, p = pr.parse_name(
+            "compute/tbb/n:1000/api:map/threads:2/schedule:dynamic/chunk:16/placement:spread")
+        self.assertEqual((w, impl), ("compute", "tbb"))
+        self.assertEqual(p, {"n": 1000, "api": "map", "threads": 2, "schedule": "dynamic",
+                             "chunk": 16, "placement": "spread"})
+
+    def test_google_benchmark_suffixes_are_dropped(self):
+        w, impl, p = pr.parse_name("wake/threads/n:1000/threads:2/iterations:15/manual_time")
+        self.assertEqual((w, impl), ("wake", "threads"))
+        self.assertEqual(p, {"n": 1000, "threads": 2})
+
+    def test_mpi_names(self):
+        self.assertEqual(pr.parse_name("mpi/map/ranks:4/threads:2"),
+                         ("mpi/map", "mpi", {"ranks": 4, "threads": 2}))
+        self.assertEqual(pr.parse_name("mpi/map/4/2")[:2], ("mpi/map", "mpi"))
+
+    def test_name_without_implementation_is_an_error(self):
+        with self.assertRaisesRegex(pr.ResultsError, "no implementation"):
+            pr.parse_name("BM_something")
+
+
+class Load(unittest.TestCase):
+    def setUp(self):
+        self.run = pr.load(FIXTURE)
+
+    def test_median_over_repetitions_in_any_unit(self):
+        c = self.run.get("compute", "raw_serial", threads=1)
+        self.assertEqual(c.repetitions, 3)  # the median aggregate is not a fourth sample
+        self.assertAlmostEqual(c.time_us, 1000.0)
+        self.assertAlmostEqual(c.spread, 0.02)
+
+    def test_context(self):
+        self.assertEqual((self.run.logical, self.run.physical, self.run.full_threads), (2, 2, 2))
+        self.assertFalse(self.run.smt)
+        self.assertIn("fixturehost", self.run.label)
+
+    def test_errors_are_skipped_and_listed(self):
+        self.assertEqual(len(self.run.skipped), 1)
+        self.assertEqual(self.run.find("files"), [])
+
+    def test_counters_and_manual_time_names(self):
+        c = self.run.get("wake", "threads", n=1000, threads=2)
+        self.assertIsNotNone(c)
+        self.assertEqual(c.counters["median_us"], 30.0)
+
+    def test_missing_file(self):
+        with self.assertRaisesRegex(pr.ResultsError, "no such file"):
+            pr.load(os.path.join(HERE, "does-not-exist.json"))
+
+    def test_malformed_json(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write('{"benchmarks": [ {"name": "x"')
+        try:
+            with self.assertRaisesRegex(pr.ResultsError, "not valid JSON.*line 1"):
+                pr.load(f.name)
+        finally:
+            os.unlink(f.name)
+
+    def test_not_google_benchmark(self):
+        with self.assertRaisesRegex(pr.ResultsError, "no 'benchmarks' list"):
+            pr.from_json({"results": []}, "x.json")
+        with self.assertRaisesRegex(pr.ResultsError, "holds no results"):
+            pr.from_json({"benchmarks": []}, "x.json")
+
+    def test_bad_time_unit(self):
+        data = {"benchmarks": [{"name": "a/b/threads:1", "real_time": 1.0, "time_unit": "fortnight"}]}
+        with self.assertRaisesRegex(pr.ResultsError, "real_time"):
+            pr.from_json(data)
+
+
+class Fits(unittest.TestCase):
+    def test_amdahl_recovers_the_serial_fraction(self):
+        for f in (0.0, 0.05, 0.3):
+            pts = [(p, pr.amdahl_speedup(f, p)) for p in (1, 2, 4, 8, 16)]
+            self.assertAlmostEqual(pr.amdahl_fit(pts), f, places=9)
+
+    def test_amdahl_needs_more_than_one_thread(self):
+        self.assertIsNone(pr.amdahl_fit([(1, 1.0)]))
+        self.assertIsNone(pr.amdahl_fit([]))
+
+    def test_amdahl_superlinear_gives_negative_fraction(self):
+        self.assertLess(pr.amdahl_fit([(2, 2.2)]), 0.0)
+
+    def test_karp_flatt(self):
+        self.assertAlmostEqual(pr.karp_flatt(2, pr.amdahl_speedup(0.1, 2)), 0.1)
+        self.assertAlmostEqual(pr.karp_flatt(4, 4.0), 0.0)
+        self.assertIsNone(pr.karp_flatt(1, 1.0))
+
+    def test_karp_flatt_matches_amdahl_at_one_point(self):
+        self.assertAlmostEqual(pr.karp_flatt(2, 1.7), pr.amdahl_fit([(1, 1.0), (2, 1.7)]))
+
+    def test_scaling_stop(self):
+        self.assertEqual(pr.scaling_stop([(1, 1.0), (2, 1.9), (4, 1.92), (8, 1.9)]), 2)
+        self.assertIsNone(pr.scaling_stop([(1, 1.0), (2, 2.0), (4, 3.9)]))
+
+
+class Analyses(unittest.TestCase):
+    def setUp(self):
+        self.run = pr.load(FIXTURE)
+
+    def test_speedup_against_the_serial_loop(self):
+        t1 = pr.baseline_us(self.run, "compute")
+        self.assertAlmostEqual(t1, 1000.0)
+        pts = dict(pr.speedups(pr.scaling_points(self.run, "compute", "openmp"), t1))
+        self.assertAlmostEqual(pts[2], 2.0)
+        self.assertAlmostEqual(pr.efficiency(2, pts[2]), 1.0)
+
+    def test_overhead_ratios_pair_each_backend_with_its_loop(self):
+        rows = {(r["backend"], r["api"]): r for r in pr.overhead_rows(self.run)}
+        self.assertEqual(rows[("threads", "into")]["partner"], "raw_openmp")
+        self.assertAlmostEqual(rows[("threads", "into")]["ratio"], 1.25)
+        self.assertAlmostEqual(rows[("tbb", "map")]["ratio"], 1.15)
+        self.assertEqual(len(rows), 2)
+
+    def test_latency_uses_the_median_call(self):
+        rows = {r["impl"]: r for r in pr.latency_rows(self.run)}
+        self.assertAlmostEqual(rows["threads"]["idle_us"], 30.0)
+        self.assertAlmostEqual(rows["threads"]["warm_us"], 1.0)
+        self.assertAlmostEqual(rows["raw_openmp"]["idle_us"], 2000.0)
+
+    def test_sweep_summary_finds_best_and_auto(self):
+        (row,) = pr.sweep_summary(self.run, "chunks")
+        self.assertEqual((row["best_schedule"], row["best_chunk"]), ("dynamic", 64))
+        self.assertAlmostEqual(row["ratio"], 1.05)
+        self.assertEqual(row["cases"], 4)
+
+    def test_mpi_points(self):
+        pts = pr.mpi_points(self.run)
+        self.assertEqual(pts["mpi/map"], {1: [(2, 40000.0)], 2: [(4, 12000.0)]})
+
+
+@unittest.skipUnless(HAVE_MATPLOTLIB, "matplotlib is not installed for this python")
+class Commands(unittest.TestCase):
+    def test_report_writes_graphs_and_reading(self):
+        import report
+        with tempfile.TemporaryDirectory() as out:
+            with redirect_stdout(io.StringIO()):
+                self.assertEqual(report.main([FIXTURE, "--out", out]), 0)
+            with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+                text = f.read()
+            self.assertIn("no SMT", text)
+            self.assertIn("1.25×", text)  # the threads backend against raw OpenMP
+            self.assertIn("MPI", text)
+            for graph in ("speedup", "efficiency", "overhead", "latency", "chunks", "mpi",
+                          "placement", "amdahl"):
+                self.assertTrue(os.path.exists(os.path.join(out, graph + ".png")), graph)
+                self.assertTrue(os.path.exists(os.path.join(out, graph + ".svg")), graph)
+                self.assertIn(f"({graph}.png)", text)
+            self.assertTrue(os.path.exists(os.path.join(out, "results.json")))
+
+    def test_report_rejects_a_missing_file(self):
+        import report
+        err = io.StringIO()
+        with redirect_stderr(err):
+            self.assertEqual(report.main([os.path.join(HERE, "missing.json")]), 2)
+        self.assertIn("no such file", err.getvalue())
+
+    def test_compare_ratios(self):
+        import compare
+        with open(FIXTURE, encoding="utf-8") as f:
+            slower = json.load(f)
+        slower = copy.deepcopy(slower)
+        for entry in slower["benchmarks"]:
+            entry["real_time"] = entry["real_time"] * 2
+        with tempfile.TemporaryDirectory() as out:
+            second = os.path.join(out, "slower.json")
+            with open(second, "w", encoding="utf-8") as f:
+                json.dump(slower, f)
+            with redirect_stdout(io.StringIO()):
+                self.assertEqual(compare.main([FIXTURE, second, "--labels", "a,b", "--out", out]), 0)
+            with open(os.path.join(out, "compare.md"), encoding="utf-8") as f:
+                text = f.read()
+            self.assertIn("2.00×", text)
+            self.assertNotIn("1.00×", text)
+            self.assertTrue(os.path.exists(os.path.join(out, "compare-speedup.png")))
+            runs = [pr.load(FIXTURE), pr.load(second)]
+            rows = compare.ratio_rows(runs)
+            self.assertTrue(rows)
+            self.assertTrue(all(math.isclose(r[2][1], 2.0) for r in rows))
+
+    def test_compare_needs_two_files(self):
+        import compare
+        with redirect_stderr(io.StringIO()), self.assertRaises(SystemExit):
+            compare.main([FIXTURE])
+
+
+if __name__ == "__main__":
+    unittest.main()
