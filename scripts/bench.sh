@@ -22,7 +22,7 @@ for arg in "$@"; do
     --quick) mode=--quick ;;
     --out=*) out="${arg#--out=}" ;;
     --no-setup) setup=0 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) pass+=("$arg") ;;
   esac
 done
