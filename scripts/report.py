@@ -190,6 +190,43 @@ def compute_speedup_line(run: pr.Run) -> str:
     return "Compute-bound speedup at 2 threads: " + ", ".join(parts) + "." if parts else ""
 
 
+def glance(run: pr.Run) -> list:
+    """The headline figures, one line each."""
+    out = []
+    rows = [r for r in pr.overhead_rows(run) if r["threads"] == run.full_threads
+            or r["backend"] == "serial"]
+    worst = {}
+    for r in rows:
+        if r["backend"] not in worst or r["ratio"] > worst[r["backend"]]["ratio"]:
+            worst[r["backend"]] = r
+    if worst:
+        out.append("Overhead against the hand-written loop (worst of the overhead and "
+                   "memory-bound cases at full threads): " + ", ".join(
+                       f"{b} {r['ratio']:.2f}× ({r['workload']} {r['n']:,} {r['api']})"
+                       for b, r in sorted(worst.items(), key=lambda kv: pr.impl_order(kv[0])))
+                   + ".")
+    out.append(compute_speedup_line(run))
+    for w in ("triangular", "mandelbrot"):
+        sw = [r for r in pr.sweep_summary(run, w) if r["ratio"] is not None]
+        if sw:
+            out.append(f"Imbalanced ({w}), automatic settings against the best schedule and "
+                       "chunk found: " + ", ".join(f"{r['backend']} {r['ratio']:.2f}×"
+                                                   for r in sw) + ".")
+    lat = {r["impl"]: r for r in pr.latency_rows(run)}
+    t, omp = lat.get("threads"), lat.get("raw_openmp")
+    if t and omp and t["warm_us"] and omp["warm_us"]:
+        line = (f"Threads backend call on 1,000 items: warm {fmt_us(t['warm_us'])} (raw OpenMP "
+                f"{fmt_us(omp['warm_us'])})")
+        if t["idle_us"] and omp["idle_us"]:
+            line += (f"; after 20 ms idle {fmt_us(t['idle_us'])} (raw OpenMP "
+                     f"{fmt_us(omp['idle_us'])})")
+        out.append(line + ".")
+    if not run.smt:
+        out.append(f"No SMT on this machine ({run.logical} logical CPUs = {run.physical} cores): "
+                   "whether hyperthreads help cannot be measured here.")
+    return out
+
+
 def amdahl_section(run: pr.Run, graph) -> list:
     out = [f"![Amdahl and Karp-Flatt]({graph}.png)", ""] if graph else []
     rows = ["| workload | " + " | ".join(b for b in pr.BACKENDS[1:]) + " |",
@@ -319,8 +356,7 @@ def build_report(run: pr.Run, out_dir: str) -> str:
     lines = [f"# parmap benchmark report: {run.context.get('host_name', '?')}, "
              f"{str(run.context.get('date', '?'))[:10]}", ""]
     lines += machine_section(run) + [""]
-    summary = [compute_speedup_line(run)]
-    lines += ["## At a glance", ""] + [s for s in summary if s] + [""]
+    lines += ["## At a glance", ""] + [f"- {s}" for s in glance(run) if s] + [""]
     if graphs["backends"]:
         lines += [f"![backends at full threads]({graphs['backends']}.png)", "",
                   "Each bar is a speedup over the serial loop at the full thread count; hatched "
