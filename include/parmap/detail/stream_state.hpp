@@ -1,17 +1,20 @@
 #pragma once
 // The machinery behind imap and imap_unordered.
 //
-// A stream is one call of the primitive (for_each_index) over `threads` worker slots, made by a
-// driver thread. Each slot is a loop that claims the next item of the input, in input order
-// and under one lock, runs fn on it and publishes the result, until the input ends, an item
-// fails, or the stream is closed. Claims stop while `window` items are taken but not yet handed
-// to the consumer, so an unbounded input is read only as fast as it is consumed. Because every
-// slot claims single items, a slow item holds up one slot and nothing else.
+// A stream's driver thread runs batches of `threads` worker slots through the primitive
+// (for_each_index). Each slot claims the next item of the input, in input order and under one
+// lock, runs fn on it with the lock released and publishes the result, and claims again. Claims
+// stop while `window` items are read but not yet handed to the consumer, so an unbounded input
+// is read only as fast as it is consumed; because slots claim single items, a slow item holds
+// up one slot and nothing else. A batch ends when nothing may be claimed and nothing runs (the
+// consumer is behind, the input ended, an item failed, the stream was closed); the driver
+// starts the next one when an item may be claimed again. So the backend's threads are held only
+// while the stream has work for them.
 //
-// If no slot has started a short while after the stream was made (the backend has no thread
-// to give: a TBB arena whose every slot is held by the caller of a parallel_map that consumes
-// this stream from its fn), the consuming thread claims and runs items itself, so a stream
-// always makes progress.
+// If a batch has not started a short while after the driver asked for it (the backend has no
+// thread to give: a TBB arena whose every slot is held by the caller of a parallel_map that
+// consumes this stream from its fn), the consuming thread claims and runs items itself while it
+// waits, so a stream always makes progress.
 
 #include <algorithm>
 #include <atomic>
@@ -39,6 +42,9 @@ namespace parmap::detail {
 
 /// The order in which a stream hands results to its consumer.
 enum class stream_order { input, completion };
+
+/// How long an idle worker waits for the consumer to make room before its batch ends.
+inline constexpr std::chrono::milliseconds stream_linger{2};
 
 /// How long the consumer waits for the backend to start a worker before it runs items itself.
 inline constexpr std::chrono::milliseconds stream_start_grace{50};
@@ -115,9 +121,10 @@ class stream_channel {
         if (fail_index_ != no_index && !running_below(fail_index_)) return fail_now();
         if (input_done_ && running_.empty()) return end_now();
       }
-      if (!workers_started_ && can_claim()) {
-        if (std::chrono::steady_clock::now() < start_grace_end_) {
-          result_cv_.wait_until(lock, start_grace_end_);
+      if (batch_pending_ && can_claim()) {
+        const auto help_from = batch_since_ + stream_start_grace;
+        if (std::chrono::steady_clock::now() < help_from) {
+          result_cv_.wait_until(lock, help_from);
         } else {
           run_one(lock);
         }
@@ -134,32 +141,46 @@ class stream_channel {
   [[nodiscard]] value_type& current() noexcept { return *current_; }
 
   /// Owner, once: no item starts any more; waits for the items that are running. Returns true
-  /// when the driver can be joined: a worker has started (so the backend returns as soon as
-  /// the running items end) or the driver has returned.
+  /// when the driver can be joined: it is not waiting for the backend to start a batch (so it
+  /// returns as soon as the running items end), or it has returned.
   bool close() noexcept {
     std::unique_lock lock(mutex_);
     closed_ = true;
     work_cv_.notify_all();
     result_cv_.wait(lock, [&] { return running_.empty(); });
-    // A driver that has not reached a worker yet is usually about to: give it a moment, so the
-    // owner can join it instead of leaving it behind.
+    // A batch that has not started yet usually starts in a moment: wait for it a little, so
+    // the owner can join the driver instead of leaving it behind.
     result_cv_.wait_for(lock, 2 * stream_start_grace,
-                        [&] { return workers_started_ || driver_returned_; });
-    return workers_started_ || driver_returned_;
+                        [&] { return !batch_pending_ || driver_returned_; });
+    return !batch_pending_ || driver_returned_;
   }
 
-  /// Driver: runs the workers through the primitive, then says so.
+  /// Driver: whenever an item may be claimed, runs a batch of worker slots through the
+  /// primitive. A batch ends when nothing is claimable and nothing is running, so the backend's
+  /// threads are held only while the stream has work for them.
   void drive() noexcept {
     auto slot = [this](std::size_t) { work(); };
-    try {
-      for_each_index(slot_plan_, slot_options_, static_cast<std::size_t>(slot_plan_.threads), slot);
-    } catch (...) {
-      // The workers catch everything themselves, so this is the backend failing to run them
-      // (no thread could be started): the stream fails at the first item that did not run.
-      std::lock_guard lock(mutex_);
-      fail_at(pulled_, std::current_exception());
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        batch_pending_ = false;
+        work_cv_.wait(lock, [&] { return workers_done() || can_claim(); });
+        if (workers_done()) break;
+        batch_pending_ = true;
+        batch_since_ = std::chrono::steady_clock::now();
+      }
+      try {
+        for_each_index(slot_plan_, slot_options_, static_cast<std::size_t>(slot_plan_.threads),
+                       slot);
+      } catch (...) {
+        // The workers catch everything themselves, so this is the backend failing to run them
+        // (no thread could be started): the stream fails at the first item that did not run.
+        std::lock_guard lock(mutex_);
+        fail_at(pulled_, std::current_exception());
+      }
     }
     std::lock_guard lock(mutex_);
+    batch_pending_ = false;
     driver_returned_ = true;
     result_cv_.notify_all();
   }
@@ -176,7 +197,7 @@ class stream_channel {
         total_(total),
         slot_options_(slot_options(opt, p)),
         slot_plan_(make_plan(slot_options_)),
-        start_grace_end_(std::chrono::steady_clock::now() + stream_start_grace) {}
+        batch_since_(std::chrono::steady_clock::now()) {}
 
   /// Input side, with the lock held: reads item `index` (the next one) of the input. Returns
   /// false when the input has ended. May throw: the input's own exception.
@@ -206,16 +227,23 @@ class stream_channel {
   }
 
  private:
-  /// A worker slot: claims and runs items until none may be claimed any more.
+  /// A worker slot: claims and runs items while there are any to claim. It waits for more
+  /// only while another item of the stream is running (the batch cannot end before that item
+  /// does anyway), and otherwise returns, ending the batch.
   void work() noexcept {
     std::unique_lock lock(mutex_);
-    if (!workers_started_) {
-      workers_started_ = true;
+    if (batch_pending_) {
+      batch_pending_ = false;
       result_cv_.notify_all();
     }
     for (;;) {
-      work_cv_.wait(lock, [&] { return workers_done() || can_claim(); });
-      if (workers_done()) return;
+      work_cv_.wait(lock, [&] { return workers_done() || can_claim() || running_.empty(); });
+      if (!workers_done() && !can_claim()) {
+        // The consumer is usually about to make room: starting a new batch for every item it
+        // takes would cost far more than this short wait.
+        work_cv_.wait_for(lock, stream_linger, [&] { return workers_done() || can_claim(); });
+      }
+      if (!can_claim()) return;
       run_one(lock);
     }
   }
@@ -350,7 +378,6 @@ class stream_channel {
   const std::size_t total_;
   const options slot_options_;
   const plan slot_plan_;
-  const std::chrono::steady_clock::time_point start_grace_end_;
 
   std::mutex mutex_;
   std::condition_variable work_cv_;    // workers: an item may be claimed, or none ever will
@@ -361,7 +388,10 @@ class stream_channel {
   bool input_done_ = false;
   bool closed_ = false;
   bool ended_ = false;
-  bool workers_started_ = false;
+  // The driver asked the backend for a batch of workers and none has started yet (since
+  // batch_since_; the stream's creation counts as the first request).
+  bool batch_pending_ = true;
+  std::chrono::steady_clock::time_point batch_since_;
   bool driver_returned_ = false;
   std::size_t fail_index_ = no_index;
   std::exception_ptr failure_;
