@@ -12,13 +12,13 @@
 
 #include <benchmark/benchmark.h>
 #include <mpi.h>
-#include <parmap/mpi.hpp>
-#include <parmap/parmap.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <parmap/mpi.hpp>
+#include <parmap/parmap.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,7 +27,7 @@
 
 namespace {
 
-constexpr std::size_t items = 20000;          // ~0.2 s of work per call at 10 us per item
+constexpr std::size_t items = 20000;                 // ~0.2 s of work per call at 10 us per item
 constexpr benchmark::IterationCount iterations = 6;  // fixed: every rank must agree on it
 constexpr std::chrono::microseconds item_cost{10};
 
@@ -78,8 +78,7 @@ void run(benchmark::State& state, workload w, int ranks, MPI_Comm comm, int thre
   state.counters["ranks"] = ranks;
   state.counters["threads"] = threads;
   state.counters["items"] = static_cast<double>(items);
-  state.SetLabel(std::string(w.name) + " " + std::to_string(ranks) + "x" +
-                 std::to_string(threads));
+  state.SetLabel(std::string(w.name) + " " + std::to_string(ranks) + "x" + std::to_string(threads));
 }
 
 // Reports nothing: the ranks other than 0 run the benchmarks only to take part in the calls.
@@ -136,12 +135,10 @@ int main(int argc, char** argv) {
   lib = lib.substr(0, lib.find_first_of(",\n"));
   benchmark::AddCustomContext("mpi_world_size", std::to_string(world_size));
   benchmark::AddCustomContext("mpi_library", lib);
-  benchmark::AddCustomContext("mpi_thread_level", provided >= MPI_THREAD_MULTIPLE ? "multiple"
-                                                  : provided >= MPI_THREAD_SERIALIZED
-                                                      ? "serialized"
-                                                      : provided >= MPI_THREAD_FUNNELED
-                                                            ? "funneled"
-                                                            : "single");
+  benchmark::AddCustomContext("mpi_thread_level", provided >= MPI_THREAD_MULTIPLE     ? "multiple"
+                                                  : provided >= MPI_THREAD_SERIALIZED ? "serialized"
+                                                  : provided >= MPI_THREAD_FUNNELED   ? "funneled"
+                                                                                      : "single");
   benchmark::AddCustomContext("local_backend",
                               std::string(parmap::to_string(parmap::default_backend())));
   benchmark::AddCustomContext("usable_cpus", std::to_string(parmap::usable_cpus()));

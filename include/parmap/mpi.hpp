@@ -90,11 +90,9 @@ namespace detail {
 
 /// How a worker rank hands a received item to the function: as the root's range would.
 template <class Ref, class V>
-using worker_arg_t =
-    std::conditional_t<std::is_lvalue_reference_v<Ref>,
-                       std::conditional_t<std::is_const_v<std::remove_reference_t<Ref>>,
-                                          const V&, V&>,
-                       V&&>;
+using worker_arg_t = std::conditional_t<
+    std::is_lvalue_reference_v<Ref>,
+    std::conditional_t<std::is_const_v<std::remove_reference_t<Ref>>, const V&, V&>, V&&>;
 
 /// Maps items [0, count) of one chunk with the local parmap backend; `item(i)` returns the
 /// result of the chunk's i-th item. Turns the first failure into a chunk_failure that names its
@@ -161,8 +159,7 @@ struct typed_call {
     auto& self = *static_cast<typed_call*>(ctx);
     for (std::size_t i = begin; i < end; ++i) self.results[i].emplace(in.read<T>());
   }
-  static void map_remote(void* ctx, std::size_t begin, std::size_t end, reader& in,
-                         writer& out) {
+  static void map_remote(void* ctx, std::size_t begin, std::size_t end, reader& in, writer& out) {
     auto& self = *static_cast<typed_call*>(ctx);
     std::vector<value> items;
     items.reserve(end - begin);
@@ -221,10 +218,9 @@ using map_result_t = std::remove_cvref_t<parmap::map_result_t<R, F>>;
 /// Every rank returns (or throws) only after every rank has learnt the outcome. Empty input
 /// returns empty vectors without calling fn; with one rank no message is sent.
 template <std::ranges::input_range R, class F>
-  requires std::invocable<F&, std::ranges::range_reference_t<R>>
-[[nodiscard]] auto parallel_map(MPI_Comm comm, R&& input, F&& fn,
-                                const parmap::options& local = {}, const options& opt = {})
-    -> std::vector<map_result_t<R, F>> {
+requires std::invocable<F&, std::ranges::range_reference_t<R>>
+[[nodiscard]] auto parallel_map(MPI_Comm comm, R&& input, F&& fn, const parmap::options& local = {},
+                                const options& opt = {}) -> std::vector<map_result_t<R, F>> {
   using T = map_result_t<R, F>;
   using V = std::ranges::range_value_t<R>;
   using call = detail::typed_call<R, std::remove_reference_t<F>, T>;

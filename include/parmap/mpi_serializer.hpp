@@ -162,8 +162,7 @@ struct serializer<std::basic_string<C, Traits, Alloc>> {
 
 /// Vectors: the length, then the elements (one block of bytes for raw elements).
 template <serializable U, class Alloc>
-  requires(!std::is_same_v<U, bool>)
-struct serializer<std::vector<U, Alloc>> {
+requires(!std::is_same_v<U, bool>) struct serializer<std::vector<U, Alloc>> {
   using vector = std::vector<U, Alloc>;
   static void write(writer& w, const vector& v) {
     w.write(static_cast<std::uint64_t>(v.size()));
@@ -205,8 +204,7 @@ struct serializer<std::vector<bool, Alloc>> {
 
 /// Pairs that are not trivially copyable: first, then second.
 template <serializable A, serializable B>
-  requires(!raw_bytes<std::pair<A, B>>)
-struct serializer<std::pair<A, B>> {
+requires(!raw_bytes<std::pair<A, B>>) struct serializer<std::pair<A, B>> {
   static void write(writer& w, const std::pair<A, B>& p) {
     w.write(p.first);
     w.write(p.second);
@@ -220,8 +218,7 @@ struct serializer<std::pair<A, B>> {
 
 /// Tuples that are not trivially copyable: each element in order.
 template <serializable... Ts>
-  requires(!raw_bytes<std::tuple<Ts...>>)
-struct serializer<std::tuple<Ts...>> {
+requires(!raw_bytes<std::tuple<Ts...>>) struct serializer<std::tuple<Ts...>> {
   static void write(writer& w, const std::tuple<Ts...>& t) {
     std::apply([&w](const Ts&... xs) { (w.write(xs), ...); }, t);
   }
@@ -233,8 +230,7 @@ struct serializer<std::tuple<Ts...>> {
 
 /// Optionals that are not trivially copyable: a flag byte, then the value if there is one.
 template <serializable U>
-  requires(!raw_bytes<std::optional<U>>)
-struct serializer<std::optional<U>> {
+requires(!raw_bytes<std::optional<U>>) struct serializer<std::optional<U>> {
   static void write(writer& w, const std::optional<U>& o) {
     w.write(static_cast<std::uint8_t>(o ? 1 : 0));
     if (o) w.write(*o);

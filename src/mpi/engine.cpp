@@ -55,8 +55,8 @@ constexpr std::uint8_t status_skipped = 2;  // not mapped: a lower index of this
   char text[MPI_MAX_ERROR_STRING] = {};
   int length = 0;
   MPI_Error_string(rc, text, &length);
-  throw std::runtime_error(std::string("parmap::mpi: ") + call + " failed: " +
-                           std::string(text, static_cast<std::size_t>(length)));
+  throw std::runtime_error(std::string("parmap::mpi: ") + call +
+                           " failed: " + std::string(text, static_cast<std::size_t>(length)));
 }
 
 // MPI errors reach us only where the communicator's error handler returns them.
@@ -120,9 +120,9 @@ class sender {
   void send(std::vector<std::byte> bytes, int to, int tag) {
     sends_.push_back({MPI_REQUEST_NULL, std::move(bytes)});
     auto& s = sends_.back();
-    check(MPI_Isend(s.bytes.data(), byte_count(s.bytes.size()), MPI_BYTE, to, tag, comm_,
-                    &s.request),
-          "MPI_Isend");
+    check(
+        MPI_Isend(s.bytes.data(), byte_count(s.bytes.size()), MPI_BYTE, to, tag, comm_, &s.request),
+        "MPI_Isend");
   }
   // Forgets the sends that completed; true if one did.
   bool progress() {
@@ -174,8 +174,7 @@ void bcast_bytes(std::vector<std::byte>& bytes, int root, MPI_Comm comm) {
   bytes.resize(static_cast<std::size_t>(size));
   for (std::size_t at = 0; at < bytes.size(); at += bcast_piece) {
     const std::size_t piece = std::min(bcast_piece, bytes.size() - at);
-    check(MPI_Bcast(bytes.data() + at, static_cast<int>(piece), MPI_BYTE, root, comm),
-          "MPI_Bcast");
+    check(MPI_Bcast(bytes.data() + at, static_cast<int>(piece), MPI_BYTE, root, comm), "MPI_Bcast");
   }
 }
 
@@ -473,7 +472,11 @@ class root_call {
     writer out;
     out.write(static_cast<std::uint64_t>(begin));
     out.write(static_cast<std::uint64_t>(end));
-    if (auto f = guarded(begin, [&] { ops_.write_items(ops_.ctx, begin, end, out); })) {
+    auto f = guarded(begin, [&] {
+      ops_.write_items(ops_.ctx, begin, end, out);
+      (void)byte_count(out.bytes().size());  // too big for one message: a failure, not a throw
+    });
+    if (f) {
       note(f->kind, f->index, where_.rank, std::move(f->what));
       return;
     }
@@ -636,6 +639,19 @@ void run_worker(MPI_Comm comm, const parmap::mpi::options& opt, std::size_t n,
         out.write(f->what);
       }
     }
+    if (out.bytes().size() > static_cast<std::size_t>(INT_MAX)) {
+      const std::size_t too_big = out.bytes().size();
+      failed_here = true;
+      out = writer{};
+      out.write(static_cast<std::uint64_t>(begin));
+      out.write(static_cast<std::uint64_t>(end));
+      out.write(status_failed);
+      out.write(static_cast<std::uint8_t>(failure_kind::item));
+      out.write(static_cast<std::uint64_t>(begin));
+      out.write("parmap::mpi: the results of items [" + std::to_string(begin) + ", " +
+                std::to_string(end) + ") take " + std::to_string(too_big) +
+                " bytes, more than one MPI message carries; set mpi::options::chunk smaller");
+    }
     sends.send(std::move(out.bytes()), opt.root, tag_result);
   }
   sends.finish();
@@ -698,9 +714,8 @@ place check_environment(MPI_Comm comm) {
   return where;
 }
 
-void run(MPI_Comm comm, place where, const parmap::mpi::options& opt,
-         const parmap::options& local, std::size_t input_size, const std::string& local_problem,
-         const chunk_ops& ops) {
+void run(MPI_Comm comm, place where, const parmap::mpi::options& opt, const parmap::options& local,
+         std::size_t input_size, const std::string& local_problem, const chunk_ops& ops) {
   const std::string problem = local_problem.empty() ? check_local(local) : local_problem;
   if (where.size == 1) {
     check_root(opt, where);
@@ -713,9 +728,9 @@ void run(MPI_Comm comm, place where, const parmap::mpi::options& opt,
   const std::size_t n = agree(own.comm, where, opt, input_size, problem);
   const std::size_t ranks = static_cast<std::size_t>(where.size);
   const std::size_t chunk =
-      opt.chunk != 0 ? opt.chunk
-                     : std::max<std::size_t>(1, (n + ranks * chunks_per_rank - 1) /
-                                                    (ranks * chunks_per_rank));
+      opt.chunk != 0
+          ? opt.chunk
+          : std::max<std::size_t>(1, (n + ranks * chunks_per_rank - 1) / (ranks * chunks_per_rank));
   if (n == 0) {
     if (where.rank == opt.root && opt.report) {
       *opt.report = call_report{chunk, std::vector<std::size_t>(ranks, 0),

@@ -1,10 +1,10 @@
 // parmap::mpi::parallel_map rejects bad arguments with a clear std::invalid_argument on every
 // rank before any work, and the next call still works.
 #include <gtest/gtest.h>
-#include <parmap/mpi.hpp>
 
 #include <atomic>
 #include <cstdint>
+#include <parmap/mpi.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -34,8 +34,9 @@ class MpiArguments : public testing::Test {
   // A valid call after a rejected one: nothing is left over from it.
   void still_works() {
     const std::vector<int> in = root ? std::vector<int>{1, 2, 3, 4, 5} : std::vector<int>{};
-    const auto out = parmap::mpi::parallel_map(MPI_COMM_WORLD, in, [](int x) { return x + 1; },
-                                               {}, parmap::mpi::options{.all_gather = true});
+    const auto out = parmap::mpi::parallel_map(
+        MPI_COMM_WORLD, in, [](int x) { return x + 1; }, {},
+        parmap::mpi::options{.all_gather = true});
     EXPECT_EQ(out, (std::vector<int>{2, 3, 4, 5, 6}));
   }
   std::vector<int> input(std::size_t n) const {
@@ -54,7 +55,8 @@ int count(std::atomic<int>& calls, int x) {
 
 TEST_F(MpiArguments, NullCommunicator) {
   const auto text = rejection([&] {
-    (void)parmap::mpi::parallel_map(MPI_COMM_NULL, input(3), [&](int x) { return count(calls, x); });
+    (void)parmap::mpi::parallel_map(MPI_COMM_NULL, input(3),
+                                    [&](int x) { return count(calls, x); });
   });
   EXPECT_NE(text.find("MPI_COMM_NULL"), std::string::npos) << text;
   EXPECT_EQ(calls.load(), 0);
@@ -64,9 +66,9 @@ TEST_F(MpiArguments, NullCommunicator) {
 TEST_F(MpiArguments, RootOutOfRange) {
   for (int bad : {-1, size, size + 5}) {
     const auto text = rejection([&] {
-      (void)parmap::mpi::parallel_map(MPI_COMM_WORLD, input(3),
-                                      [&](int x) { return count(calls, x); }, {},
-                                      parmap::mpi::options{.root = bad});
+      (void)parmap::mpi::parallel_map(
+          MPI_COMM_WORLD, input(3), [&](int x) { return count(calls, x); }, {},
+          parmap::mpi::options{.root = bad});
     });
     EXPECT_NE(text.find("root is " + std::to_string(bad)), std::string::npos) << text;
   }
@@ -87,8 +89,8 @@ TEST_F(MpiArguments, OptionsThatDifferAcrossRanks) {
   };
   for (const auto& c : cases) {
     const auto text = rejection([&] {
-      (void)parmap::mpi::parallel_map(MPI_COMM_WORLD, input(10),
-                                      [&](int x) { return count(calls, x); }, {}, c.opt);
+      (void)parmap::mpi::parallel_map(
+          MPI_COMM_WORLD, input(10), [&](int x) { return count(calls, x); }, {}, c.opt);
     });
     EXPECT_NE(text.find(std::string("mpi::options::") + c.name + " must be the same"),
               std::string::npos)
@@ -101,7 +103,7 @@ TEST_F(MpiArguments, OptionsThatDifferAcrossRanks) {
 TEST_F(MpiArguments, InputSizeMismatch) {
   if (size < 2) GTEST_SKIP() << "needs two ranks";
   // The last rank passes an input of another size than the root's.
-  const std::vector<int> in = root ? std::vector<int>(10, 1)
+  const std::vector<int> in = root               ? std::vector<int>(10, 1)
                               : rank == size - 1 ? std::vector<int>(4, 1)
                                                  : std::vector<int>{};
   const auto text = rejection([&] {
@@ -112,8 +114,8 @@ TEST_F(MpiArguments, InputSizeMismatch) {
   EXPECT_EQ(calls.load(), 0);
   // An input of the root's size on other ranks is accepted (and not read).
   const std::vector<int> same = root ? std::vector<int>{1, 2, 3} : std::vector<int>{9, 9, 9};
-  const auto out = parmap::mpi::parallel_map(MPI_COMM_WORLD, same, [](int x) { return -x; }, {},
-                                             parmap::mpi::options{.all_gather = true});
+  const auto out = parmap::mpi::parallel_map(
+      MPI_COMM_WORLD, same, [](int x) { return -x; }, {}, parmap::mpi::options{.all_gather = true});
   EXPECT_EQ(out, (std::vector<int>{-1, -2, -3}));
   still_works();
 }
@@ -125,8 +127,8 @@ TEST_F(MpiArguments, BadLocalOptionsOnOneRank) {
   parmap::options local{};
   if (rank == bad) local.backend = static_cast<parmap::backend>(99);
   const auto text = rejection([&] {
-    (void)parmap::mpi::parallel_map(MPI_COMM_WORLD, input(6),
-                                    [&](int x) { return count(calls, x); }, local);
+    (void)parmap::mpi::parallel_map(
+        MPI_COMM_WORLD, input(6), [&](int x) { return count(calls, x); }, local);
   });
   EXPECT_NE(text.find("backend"), std::string::npos) << text;
   if (rank != bad) {
@@ -184,8 +186,8 @@ TEST_F(MpiArguments, FunneledMeansTheMainThreadOnly) {
 TEST_F(MpiArguments, EveryRankThrowsTheSameRejection) {
   // The same verdict on every rank keeps SPMD code in step: compare the texts' lengths.
   const auto text = rejection([&] {
-    (void)parmap::mpi::parallel_map(MPI_COMM_WORLD, input(3), [](int x) { return x; }, {},
-                                    parmap::mpi::options{.root = size});
+    (void)parmap::mpi::parallel_map(
+        MPI_COMM_WORLD, input(3), [](int x) { return x; }, {}, parmap::mpi::options{.root = size});
   });
   const auto lengths = gather_all(static_cast<std::int64_t>(text.size()));
   for (auto l : lengths) EXPECT_EQ(l, lengths[0]);

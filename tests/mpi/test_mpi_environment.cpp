@@ -3,8 +3,8 @@
 // this file has its own main and one test.
 #include <gtest/gtest.h>
 #include <mpi.h>
-#include <parmap/mpi.hpp>
 
+#include <parmap/mpi.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -13,7 +13,8 @@ namespace {
 
 std::string refusal() {
   try {
-    (void)parmap::mpi::parallel_map(MPI_COMM_WORLD, std::vector<int>{1, 2}, [](int x) { return x; });
+    (void)parmap::mpi::parallel_map(MPI_COMM_WORLD, std::vector<int>{1, 2},
+                                    [](int x) { return x; });
   } catch (const std::logic_error& e) {
     return e.what();
   }

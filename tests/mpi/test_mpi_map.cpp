@@ -1,8 +1,6 @@
 // parmap::mpi::parallel_map: order, types, errors, balance and all_gather, on every local
 // backend, under mpiexec with 1 to 4 ranks.
 #include <gtest/gtest.h>
-#include <parmap/mpi.hpp>
-#include <parmap/parmap.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -10,6 +8,8 @@
 #include <cstdint>
 #include <list>
 #include <numeric>
+#include <parmap/mpi.hpp>
+#include <parmap/parmap.hpp>
 #include <ranges>
 #include <stdexcept>
 #include <string>
@@ -22,7 +22,8 @@
 
 // A type with no built-in serializer and no default constructor.
 struct particle {
-  particle(std::string n, std::vector<double> p, int k) : name(std::move(n)), pos(std::move(p)), id(k) {}
+  particle(std::string n, std::vector<double> p, int k)
+      : name(std::move(n)), pos(std::move(p)), id(k) {}
   std::string name;
   std::vector<double> pos;
   int id;
@@ -66,7 +67,16 @@ std::vector<std::int64_t> numbers(std::size_t n) {
   return v;
 }
 
-std::int64_t square_plus_one(std::int64_t x) { return x * x + 1; }
+std::int64_t square_plus_one(std::int64_t x) {
+  return x * x + 1;
+}
+
+std::string particle_name(int i, const char* suffix = "") {
+  std::string s = "p";
+  s += std::to_string(i);
+  s += suffix;
+  return s;
+}
 
 TEST_P(MpiMap, ResultsInInputOrderForEverySizeAndChunk) {
   for (std::size_t n : {0u, 1u, 2u, 3u, 7u, 100u, 1001u}) {
@@ -74,9 +84,9 @@ TEST_P(MpiMap, ResultsInInputOrderForEverySizeAndChunk) {
       SCOPED_TRACE("n=" + std::to_string(n) + " chunk=" + std::to_string(chunk));
       const auto in = root ? numbers(n) : std::vector<std::int64_t>{};
       parmap::mpi::call_report report;
-      const auto out = parmap::mpi::parallel_map(
-          MPI_COMM_WORLD, in, square_plus_one, local(),
-          parmap::mpi::options{.chunk = chunk, .report = &report});
+      const auto out =
+          parmap::mpi::parallel_map(MPI_COMM_WORLD, in, square_plus_one, local(),
+                                    parmap::mpi::options{.chunk = chunk, .report = &report});
       if (!root) {
         EXPECT_TRUE(out.empty());
         continue;
@@ -113,8 +123,7 @@ TEST_P(MpiMap, EveryItemIsMappedOnceAcrossRanks) {
   std::vector<int> mine(n);
   for (std::size_t i = 0; i < n; ++i) mine[i] = calls[i].load();
   std::vector<int> total(n);
-  MPI_Allreduce(mine.data(), total.data(), static_cast<int>(n), MPI_INT, MPI_SUM,
-                MPI_COMM_WORLD);
+  MPI_Allreduce(mine.data(), total.data(), static_cast<int>(n), MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   EXPECT_TRUE(std::ranges::all_of(total, [](int c) { return c == 1; }));
   if (root) {
     EXPECT_EQ(out, in);
@@ -146,7 +155,8 @@ TEST_P(MpiMap, ViewsAndListsAsInput) {
 TEST_P(MpiMap, StringsAndVectorsTravel) {
   std::vector<std::string> in;
   if (root) {
-    for (int i = 0; i < 60; ++i) in.push_back(std::string(static_cast<std::size_t>(i % 7), 'a' + static_cast<char>(i % 26)));
+    for (int i = 0; i < 60; ++i)
+      in.push_back(std::string(static_cast<std::size_t>(i % 7), 'a' + static_cast<char>(i % 26)));
   }
   // string -> vector<int>: the character codes, reversed.
   const auto codes = parmap::mpi::parallel_map(
@@ -180,7 +190,8 @@ TEST_P(MpiMap, CustomSerializerForItemsAndResults) {
   std::vector<particle> in;
   if (root) {
     for (int i = 0; i < 40; ++i) {
-      in.emplace_back("p" + std::to_string(i), std::vector<double>(static_cast<std::size_t>(i % 4), i * 0.5), i);
+      in.emplace_back(particle_name(i),
+                      std::vector<double>(static_cast<std::size_t>(i % 4), i * 0.5), i);
     }
   }
   const auto out = parmap::mpi::parallel_map(
@@ -195,7 +206,7 @@ TEST_P(MpiMap, CustomSerializerForItemsAndResults) {
   ASSERT_EQ(out.size(), 40u);
   for (int i = 0; i < 40; ++i) {
     const auto& p = out[static_cast<std::size_t>(i)];
-    EXPECT_EQ(p.name, "p" + std::to_string(i) + "'");
+    EXPECT_EQ(p.name, particle_name(i, "'"));
     EXPECT_EQ(p.pos, std::vector<double>(static_cast<std::size_t>(i % 4), i * 0.5 + 1));
     EXPECT_EQ(p.id, i * 10);
   }
@@ -301,7 +312,8 @@ TEST_P(MpiMap, LowestFailingIndexWinsWhereverItRan) {
           [&](std::int64_t x) -> std::int64_t {
             const std::int64_t i = x + 3;
             if (i == 37) ran_37 = true;
-            if (i == 37 || i == 120 || i == 250) throw std::out_of_range("item " + std::to_string(i));
+            if (i == 37 || i == 120 || i == 250)
+              throw std::out_of_range("item " + std::to_string(i));
             return x;
           },
           local(), parmap::mpi::options{.chunk = 4, .all_gather = gather});

@@ -67,8 +67,7 @@ struct place {
 /// `local_problem` is a reason this rank rejects the call, found by the typed half, or empty.
 /// Throws on every rank alike: std::invalid_argument (arguments, before any work),
 /// remote_error, parmap::cancelled or parmap::timeout.
-void run(MPI_Comm comm, place where, const parmap::mpi::options& opt,
-         const parmap::options& local, std::size_t input_size, const std::string& local_problem,
-         const chunk_ops& ops);
+void run(MPI_Comm comm, place where, const parmap::mpi::options& opt, const parmap::options& local,
+         std::size_t input_size, const std::string& local_problem, const chunk_ops& ops);
 
 }  // namespace parmap::mpi::detail

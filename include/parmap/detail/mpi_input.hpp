@@ -13,14 +13,15 @@ namespace parmap::mpi::detail {
 template <class R>
 class root_input {
  public:
-  static constexpr bool in_place = std::ranges::random_access_range<R> && std::ranges::sized_range<R>;
+  static constexpr bool in_place =
+      std::ranges::random_access_range<R> && std::ranges::sized_range<R>;
   using value = std::ranges::range_value_t<R>;
   /// What operator[] gives: the range's own reference in place, else a reference to the copy
   /// of the same value category.
-  using reference =
-      std::conditional_t<in_place, std::ranges::range_reference_t<R>,
-                         std::conditional_t<std::is_lvalue_reference_v<std::ranges::range_reference_t<R>>,
-                                            value&, value&&>>;
+  using reference = std::conditional_t<
+      in_place, std::ranges::range_reference_t<R>,
+      std::conditional_t<std::is_lvalue_reference_v<std::ranges::range_reference_t<R>>, value&,
+                         value&&>>;
 
   explicit root_input(R& r) {
     if constexpr (in_place) {
