@@ -35,7 +35,8 @@ namespace parmap::mpi {
 
 /// What a call did, filled on the root when mpi::options::report points at one.
 struct call_report {
-  /// Items per chunk the call used (mpi::options::chunk, or the automatic choice).
+  /// Items per chunk when they were fixed: mpi::options::chunk, or the whole input when one
+  /// rank ran it alone. 0: the automatic guided sizes (see mpi::options::chunk).
   std::size_t chunk = 0;
   /// chunks_per_rank[r]: chunks rank r mapped (one entry per rank of the communicator).
   std::vector<std::size_t> chunks_per_rank;
@@ -50,8 +51,10 @@ struct options {
   /// The rank that reads the input, deals the chunks, and receives the results. It maps
   /// chunks too. Must be in [0, size of the communicator).
   int root = 0;
-  /// Items per chunk, the unit a rank asks for. 0: automatic, the whole input with one rank,
-  /// else about 16 chunks per rank (at least 1 item), so that uneven work evens out.
+  /// Items per chunk, the unit a rank asks for. 0: automatic: with one rank, the whole input
+  /// in one local call; with more, guided sizes: each claim takes the items left divided by
+  /// 4 x ranks, but no fewer than n / (64 x ranks) (at least 1), so that the messages are few
+  /// and uneven work still evens out at the end.
   std::size_t chunk = 0;
   /// false: the result vector is returned on the root, other ranks get an empty vector.
   /// true: every rank gets the full result vector (broadcast from the root).

@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -42,8 +43,11 @@ constexpr int tag_final = 3;   // root -> worker: the outcome (see outcome::writ
 
 // Chunks a worker holds at once: the one it maps and the one waiting behind it.
 constexpr std::size_t depth = 2;
-// Automatic chunk size: about this many chunks per rank, so uneven work evens out.
-constexpr std::size_t chunks_per_rank = 16;
+// Automatic (guided) chunk sizes with several ranks: a claim takes the remaining items divided
+// by guided_share * ranks, and never fewer than n / (guided_floor * ranks). Large chunks first
+// keep messages few; small ones at the end let the ranks finish together.
+constexpr std::size_t guided_share = 4;
+constexpr std::size_t guided_floor = 64;
 // Broadcasts of all_gather go in pieces MPI's int counts can carry.
 constexpr std::size_t bcast_piece = std::size_t{1} << 30;
 
@@ -371,7 +375,7 @@ class root_call {
         local_(local),
         n_(n),
         chunk_(chunk),
-        chunks_(n / chunk + (n % chunk != 0 ? 1 : 0)),
+        floor_(std::max<std::size_t>(1, n / (guided_floor * static_cast<std::size_t>(where.size)))),
         ops_(ops),
         sends_(comm),
         held_(static_cast<std::size_t>(where.size), 0),
@@ -429,14 +433,23 @@ class root_call {
   }
 
  private:
-  // The next chunk to hand out, or npos when none is left or the dealing stopped.
-  std::size_t claim() noexcept {
-    if (halt_.load(std::memory_order_acquire)) return outcome::npos;
-    const std::size_t c = next_.fetch_add(1, std::memory_order_relaxed);
-    return c < chunks_ ? c : outcome::npos;
+  // The next chunk [begin, end) to hand out; begin == end when none is left or the dealing
+  // stopped.
+  std::pair<std::size_t, std::size_t> claim() noexcept {
+    if (halt_.load(std::memory_order_acquire)) return {n_, n_};
+    std::size_t begin = next_.load(std::memory_order_relaxed);
+    while (begin < n_) {
+      const std::size_t left = n_ - begin;
+      std::size_t size = chunk_;
+      if (size == 0) {
+        const std::size_t share = guided_share * static_cast<std::size_t>(where_.size);
+        size = std::max(floor_, left / share + (left % share != 0 ? 1 : 0));
+      }
+      const std::size_t end = begin + std::min(size, left);
+      if (next_.compare_exchange_weak(begin, end, std::memory_order_relaxed)) return {begin, end};
+    }
+    return {n_, n_};
   }
-  std::size_t begin_of(std::size_t c) const noexcept { return c * chunk_; }
-  std::size_t end_of(std::size_t c) const noexcept { return std::min(n_, (c + 1) * chunk_); }
 
   void note(failure_kind kind, std::size_t index, int rank, std::string what) {
     const std::lock_guard lock(mu_);
@@ -446,9 +459,7 @@ class root_call {
 
   // The helper thread: maps chunks here until none is left. Makes no MPI call.
   void map_on_root() noexcept {
-    for (std::size_t c = claim(); c != outcome::npos; c = claim()) {
-      const std::size_t begin = begin_of(c);
-      const std::size_t end = end_of(c);
+    for (auto [begin, end] = claim(); begin != end; std::tie(begin, end) = claim()) {
       auto f = guarded(begin, [&] { ops_.map_here(ops_.ctx, begin, end); });
       root_chunks_ += 1;
       root_items_ += end - begin;
@@ -465,10 +476,8 @@ class root_call {
 
   // Sends worker w its next chunk, if there is one.
   void deal(int w) {
-    const std::size_t c = claim();
-    if (c == outcome::npos) return;
-    const std::size_t begin = begin_of(c);
-    const std::size_t end = end_of(c);
+    const auto [begin, end] = claim();
+    if (begin == end) return;
     writer out;
     out.write(static_cast<std::uint64_t>(begin));
     out.write(static_cast<std::uint64_t>(end));
@@ -539,7 +548,7 @@ class root_call {
       }
       if (held_total_ == 0 && helper_done_.load(std::memory_order_acquire)) {
         // Nothing out: unless the dealing stopped, every chunk has been mapped.
-        if (halt_.load() || next_.load() >= chunks_) break;
+        if (halt_.load() || next_.load() >= n_) break;
       }
       if (busy) {
         wait.reset();
@@ -567,8 +576,8 @@ class root_call {
   const parmap::mpi::options& opt_;
   const parmap::options& local_;
   std::size_t n_;
-  std::size_t chunk_;
-  std::size_t chunks_;
+  std::size_t chunk_;  // items per chunk; 0: guided
+  std::size_t floor_;  // the smallest guided chunk
   const chunk_ops& ops_;
   sender sends_;
 
@@ -727,10 +736,7 @@ void run(MPI_Comm comm, place where, const parmap::mpi::options& opt, const parm
   check(MPI_Comm_dup(comm, &own.comm), "MPI_Comm_dup");
   const std::size_t n = agree(own.comm, where, opt, input_size, problem);
   const std::size_t ranks = static_cast<std::size_t>(where.size);
-  const std::size_t chunk =
-      opt.chunk != 0
-          ? opt.chunk
-          : std::max<std::size_t>(1, (n + ranks * chunks_per_rank - 1) / (ranks * chunks_per_rank));
+  const std::size_t chunk = opt.chunk;
   if (n == 0) {
     if (where.rank == opt.root && opt.report) {
       *opt.report = call_report{chunk, std::vector<std::size_t>(ranks, 0),

@@ -99,7 +99,10 @@ TEST_P(MpiMap, ResultsInInputOrderForEverySizeAndChunk) {
       EXPECT_EQ(std::accumulate(report.items_per_rank.begin(), report.items_per_rank.end(),
                                 std::size_t{0}),
                 n);
-      if (chunk != 0) {
+      if (chunk == 0) {
+        // Automatic: one local call when alone, guided sizes otherwise.
+        EXPECT_EQ(report.chunk, size == 1 ? std::max<std::size_t>(n, 1) : 0u);
+      } else {
         EXPECT_EQ(report.chunk, chunk);
         EXPECT_EQ(std::accumulate(report.chunks_per_rank.begin(), report.chunks_per_rank.end(),
                                   std::size_t{0}),
