@@ -99,9 +99,18 @@ int main(int argc, char** argv) {
   MPI_Bcast(&rounds, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
 
   // Only rank 0 writes --benchmark_out: drop it on the others before the library opens it.
+  // Random interleaving shuffles each rank's order differently, and the ranks would then wait in
+  // different collective calls: it is dropped everywhere.
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (world_rank != 0 && std::strncmp(argv[i], "--benchmark_out", 15) == 0) continue;
+    if (std::strncmp(argv[i], "--benchmark_enable_random_interleaving", 38) == 0) {
+      if (world_rank == 0) {
+        std::fprintf(stderr, "parmap-bench-mpi: ignoring %s (ranks must run in one order)\n",
+                     argv[i]);
+      }
+      continue;
+    }
     args.push_back(argv[i]);
   }
   int count = static_cast<int>(args.size());
@@ -144,6 +153,15 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("usable_cpus", std::to_string(parmap::usable_cpus()));
   benchmark::AddCustomContext("burn_rounds_per_item", std::to_string(rounds));
   benchmark::AddCustomContext("parmap_version", PARMAP_VERSION);
+  // Other work on the machine changes what two ranks can gain; keep the load with the numbers.
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    char load[64] = {};
+    if (std::fgets(load, sizeof load, f)) {
+      std::string text(load);
+      benchmark::AddCustomContext("loadavg_at_start", text.substr(0, text.find(' ')));
+    }
+    std::fclose(f);
+  }
 
   if (world_rank == 0) {
     benchmark::RunSpecifiedBenchmarks();
