@@ -68,12 +68,14 @@ void check(int rc, const char* call) {
   if (rc != MPI_SUCCESS) throw_mpi(rc, call);
 }
 
-// Polite waiting: a few yields, then sleeps that double up to half a millisecond.
+// Polite waiting: polls for a few microseconds (a reply is often that close), yielding so that
+// a rank sharing the core runs meanwhile, then sleeps, doubling the sleep up to half a
+// millisecond.
 class backoff {
  public:
   void pause() {
-    if (yields_ < 32) {
-      ++yields_;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - since_ < spin_for) {
       std::this_thread::yield();
       return;
     }
@@ -81,12 +83,13 @@ class backoff {
     sleep_ = std::min(sleep_ * 2, std::chrono::microseconds(500));
   }
   void reset() {
-    yields_ = 0;
+    since_ = std::chrono::steady_clock::now();
     sleep_ = std::chrono::microseconds(10);
   }
 
  private:
-  int yields_ = 0;
+  static constexpr std::chrono::microseconds spin_for{20};
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
   std::chrono::microseconds sleep_{10};
 };
 
