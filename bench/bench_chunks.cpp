@@ -14,7 +14,7 @@ void register_chunks(registry& reg) {
   const int t = cfg.full_threads;
   const std::size_t block = std::max<std::size_t>(n / static_cast<std::size_t>(t), 1);
   const std::vector<std::size_t> chunks =
-      cfg.chunks_given ? cfg.chunks : chunk_ladder(cfg.quick ? 8 : 4, block);
+      cfg.chunks_given ? cfg.chunks : chunk_ladder(cfg.quick ? 16 : 4, block);
   auto data = make_lazy<io<std::uint64_t, std::uint64_t>>([n] {
     io<std::uint64_t, std::uint64_t> d{std::vector<std::uint64_t>(n), std::vector<std::uint64_t>(n)};
     for (std::size_t i = 0; i < n; ++i) d.in[i] = i;

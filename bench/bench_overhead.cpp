@@ -26,11 +26,13 @@ namespace {
   return t;
 }
 
-/// The copy-bandwidth reference: y[i] = x[i] by the first parallel raw loop built in, the
-/// same traffic as y = a*x + b without the arithmetic: the most a map can move.
+/// The copy-bandwidth reference: y[i] = x[i], the same traffic as y = a*x + b without the
+/// arithmetic: the most a map can move. Run by raw TBB where built in (work stealing keeps it
+/// fair when another process takes a core for a while), else by raw OpenMP.
 [[nodiscard]] std::optional<impl> copy_reference() {
-  for (const auto r : available_raw_loops()) {
-    if (r != raw_loop::serial) {
+  const auto loops = available_raw_loops();
+  for (const auto r : {raw_loop::tbb, raw_loop::openmp}) {
+    if (std::find(loops.begin(), loops.end(), r) != loops.end()) {
       impl m = impl::of(r);
       m.name = "copy";
       return m;

@@ -70,7 +70,7 @@ struct compute_fn {
   if (cfg.chunks_given) return cfg.imbalanced_chunks;
   const std::size_t block =
       std::max<std::size_t>(n / static_cast<std::size_t>(cfg.full_threads), 1);
-  return chunk_ladder(cfg.quick ? 4 : 2, block);
+  return chunk_ladder(cfg.quick ? 8 : 2, block);
 }
 
 /// The scaling cases of an imbalanced workload, then its schedule x chunk sweep at full threads.

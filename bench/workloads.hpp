@@ -3,6 +3,8 @@
 // implementation (a parmap backend or a hand-written loop) maps the same function over the same
 // input vector, so two cases of one workload differ only by the implementation parameter.
 
+#include <benchmark/benchmark.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -55,14 +57,18 @@ struct axpy {
   std::vector<double> ns_per_round;
   std::uint64_t sink = 0;
   for (int attempt = 0; attempt < 7; ++attempt) {
+    auto seed = static_cast<std::uint64_t>(attempt);
+    // The barriers keep the compiler from moving the pure call out of the timed span.
+    benchmark::DoNotOptimize(seed);
     const auto t0 = clock::now();
-    sink += burn(static_cast<std::uint64_t>(attempt), probe);
+    std::uint64_t h = burn(seed, probe);
+    benchmark::DoNotOptimize(h);
     const auto t1 = clock::now();
+    sink += h;
     ns_per_round.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() /
                            static_cast<double>(probe));
   }
-  // Keeps the timed calls from being removed as dead code.
-  if (sink == 42) std::fputs("", stderr);
+  benchmark::DoNotOptimize(sink);
   std::sort(ns_per_round.begin(), ns_per_round.end());
   const double per = ns_per_round[ns_per_round.size() / 2];
   const auto rounds = static_cast<std::uint64_t>(static_cast<double>(target.count()) / per);

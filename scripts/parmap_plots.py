@@ -53,13 +53,20 @@ def save(fig, out_dir: str, name: str) -> str:
 
 
 def _grid(count: int, width=5.2, height=3.8):
-    cols = min(3, count)
+    cols = 2 if count == 4 else min(3, count)
     rows = math.ceil(count / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
     flat = [ax for row in axes for ax in row]
     for ax in flat[count:]:
         ax.set_visible(False)
     return fig, flat[:count]
+
+
+def _plain_numbers(axis):
+    """Tick labels as plain numbers (5, 20, 0.5) rather than powers of ten."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if str(f"{v:g}")[0] in "25"
+                                           else ""))
 
 
 def _thread_axis(ax, counts):
@@ -176,20 +183,27 @@ def amdahl(run: pr.Run, out_dir: str):
     left.set_ylabel("serial fraction f (Amdahl fit)")
     left.set_title(f"Amdahl fit over 1..{run.logical} threads (lower is better)")
     left.legend()
-    markers = dict(zip(workloads, RUN_MARKERS * 3))
-    for (w, b), pts in kf.items():
-        if pts:
-            right.plot([p for p, _ in pts], [e for _, e in pts], "-", marker=markers[w],
-                       color=color_of(b), alpha=0.85, label=f"{w} / {b}")
+    # One line per workload, for its best backend (lowest f), so the panel stays readable.
+    cmap = plt.get_cmap("tab10")
+    for k, w in enumerate(workloads):
+        options = [(fits[(w, b)], b) for b in backends if (w, b) in fits]
+        if not options:
+            continue
+        b = min(options)[1]
+        pts = kf[(w, b)]
+        right.plot([p for p, _ in pts], [e for _, e in pts], "-", marker=RUN_MARKERS[k % 6],
+                   markersize=7, color=cmap(k), label=f"{w} ({b})")
     right.axhline(0, color="black", linewidth=0.8)
     right.set_xlabel("threads")
     right.set_ylabel("Karp-Flatt serial fraction e(p)")
-    right.set_title("Karp-Flatt metric (rising with p: overhead grows)")
     counts = sorted({p for pts in kf.values() for p, _ in pts})
+    right.set_title("Karp-Flatt metric, best backend per workload" +
+                    (f"\n(one thread count > 1 here: e({counts[0]}) equals the Amdahl f)"
+                     if len(counts) == 1 else " (rising with p: overhead grows)"))
     if counts:
         right.set_xticks(counts)
         right.set_xlim(min(counts) - 0.5, max(counts) + 0.5)
-    right.legend(fontsize=7, ncol=2)
+    right.legend(fontsize=8)
     fig.tight_layout()
     return save(fig, out_dir, "amdahl")
 
@@ -227,13 +241,18 @@ def chunk_sweep(run: pr.Run, out_dir: str, workload: str = "chunks"):
                 markersize=14, linestyle="none", zorder=5,
                 label=f"best: {best.param('schedule')}, chunk {best.param('chunk') or 'default'}")
         ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("chunk size (items; arrows at left: chunk 0, the schedule's default)")
+        times = [c.time_us for c in cases]
+        if max(times) > 20 * min(times):
+            ax.set_yscale("log")
+        _plain_numbers(ax.yaxis)
+        ax.set_xlabel("chunk size (items)")
         ax.set_ylabel("time per call (ms)")
         ax.set_title(f"{b}, {t} threads")
         ax.legend(fontsize=7)
     n = run.find(workload)[0].param("n")
-    fig.suptitle(f"{workload}: time vs chunk size per schedule ({n} items; {run.label})")
+    fig.suptitle(f"{workload}: time vs chunk size per schedule ({n:,} items; {run.label})\n"
+                 "dashed: automatic (schedule automatic, chunk 0); triangles at left: chunk 0 of "
+                 "the other schedules; star: the best case", fontsize=10)
     fig.tight_layout()
     return save(fig, out_dir, f"chunks-{workload}" if workload != "chunks" else "chunks")
 
@@ -298,7 +317,7 @@ def backends_bar(run: pr.Run, out_dir: str):
     ax.set_ylabel("speedup over the serial loop")
     ax.set_title(f"Backends at full thread count ({run.full_threads} threads; hatched: "
                  "hand-written loops)")
-    ax.legend(ncol=5, fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     fig.tight_layout()
     return save(fig, out_dir, "backends")
 
@@ -324,16 +343,22 @@ def overhead_bar(run: pr.Run, out_dir: str):
             match = [r["ratio"] for r in rows if (r["workload"], r["n"], r["api"]) == g
                      and r["backend"] == b]
             ys.append(match[0] if match else math.nan)
-        ax.bar([j + i * width for j in range(len(groups))], ys, width=width, color=color_of(b),
+        xs = [j + i * width for j in range(len(groups))]
+        ax.bar(xs, [min(y, 3.0) for y in ys], width=width, color=color_of(b),
                label=f"{b} / {pr.PARTNER[b]}")
+        for x, y in zip(xs, ys):
+            if not math.isnan(y):
+                ax.annotate(f"{y:.2f}", (x, min(y, 3.0)), ha="center", va="bottom", fontsize=7,
+                            rotation=90)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.axhline(1.2, color="#d62728", linestyle="--", linewidth=1, label="1.2x target")
     ax.set_xticks([j + width * (len(backends) - 1) / 2 for j in range(len(groups))])
     ax.set_xticklabels([f"{w}\n{n:,} items, {api}" for w, n, api in groups], fontsize=8)
-    ax.set_ylabel("time / hand-written loop's time")
+    ax.set_ylabel("time / hand-written loop's time (bars capped at 3)")
+    ax.set_ylim(0, min(3.4, max([r["ratio"] for r in rows] + [1.3]) * 1.15))
     ax.set_title("Overhead against the hand-written loop, measured side by side (lower is "
                  "better)")
-    ax.legend(ncol=3, fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     fig.tight_layout()
     return save(fig, out_dir, "overhead")
 

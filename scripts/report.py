@@ -34,7 +34,9 @@ def fmt_us(us) -> str:
 
 
 def fmt_ratio(r) -> str:
-    return "-" if r is None else f"{r:.2f}×"
+    if r is None:
+        return "-"
+    return f"{r:.2f}×" if r >= 0.1 else f"{r:.2g}×"
 
 
 def default_out(run: pr.Run) -> str:
@@ -91,7 +93,7 @@ def overhead_section(run: pr.Run, graph) -> list:
         mark = " ⚠" if r["ratio"] > 1.2 else ""
         out.append(f"| {r['workload']} | {r['n']:,} | {r['api']} | {r['threads']} | "
                    f"{r['backend']} | {fmt_us(r['time_us'])} | {r['partner']} | "
-                   f"{fmt_us(r['partner_us'])} | {r['ratio']:.2f}×{mark} |")
+                   f"{fmt_us(r['partner_us'])} | {fmt_ratio(r['ratio'])}{mark} |")
     full = [r for r in rows if r["threads"] == run.full_threads or r["backend"] == "serial"]
     over = [r for r in full if r["ratio"] > 1.2]
     out += ["", "*Reading.* `map` allocates its result, and so does the raw loop it is compared "
@@ -123,12 +125,16 @@ def latency_section(run: pr.Run, graph) -> list:
     t, omp = by.get("threads"), by.get("raw_openmp")
     if t and omp and t["warm_us"] and omp["warm_us"]:
         text += (f"The threads backend costs {fmt_us(t['warm_us'])} warm against raw OpenMP's "
-                 f"{fmt_us(omp['warm_us'])} ({t['warm_us'] / omp['warm_us']:.2f}×)")
+                 f"{fmt_us(omp['warm_us'])} ({fmt_ratio(t['warm_us'] / omp['warm_us'])})")
         if t["idle_us"] and omp["idle_us"]:
             text += (f", and {fmt_us(t['idle_us'])} after idling against "
-                     f"{fmt_us(omp['idle_us'])} ({t['idle_us'] / omp['idle_us']:.2f}×)")
+                     f"{fmt_us(omp['idle_us'])} ({fmt_ratio(t['idle_us'] / omp['idle_us'])})")
         text += "."
     return out + ["", text]
+
+
+def _threads(n) -> str:
+    return f"{n} thread" + ("" if n == 1 else "s")
 
 
 def _why_stops(run: pr.Run, w: str, stop, best_pts) -> str:
@@ -142,12 +148,12 @@ def _why_stops(run: pr.Run, w: str, stop, best_pts) -> str:
     if stop is None:
         return "it still gains at the largest count measured"
     if stop >= run.logical:
-        return (f"it stops at {stop} threads, the CPU count: beyond it threads only take turns "
-                "on the same cores")
+        return (f"it stops at {_threads(stop)}, the CPU count: beyond it threads only take "
+                "turns on the same cores")
     if w == "memory":
-        return (f"it stops at {stop} threads: memory bandwidth, not CPUs, bounds a map this "
+        return (f"it stops at {_threads(stop)}: memory bandwidth, not CPUs, bounds a map this "
                 "cheap")
-    return (f"it stops early, at {stop} threads, below the {run.logical} CPUs: overheads or "
+    return (f"it stops early, at {_threads(stop)}, below the {run.logical} CPUs: overheads or "
             "other work on the machine")
 
 
@@ -202,7 +208,7 @@ def glance(run: pr.Run) -> list:
     if worst:
         out.append("Overhead against the hand-written loop (worst of the overhead and "
                    "memory-bound cases at full threads): " + ", ".join(
-                       f"{b} {r['ratio']:.2f}× ({r['workload']} {r['n']:,} {r['api']})"
+                       f"{b} {fmt_ratio(r['ratio'])} ({r['workload']} {r['n']:,} {r['api']})"
                        for b, r in sorted(worst.items(), key=lambda kv: pr.impl_order(kv[0])))
                    + ".")
     out.append(compute_speedup_line(run))
