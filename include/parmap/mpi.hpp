@@ -203,12 +203,17 @@ using map_result_t = std::remove_cvref_t<parmap::map_result_t<R, F>>;
 /// Items and results cross ranks through parmap::mpi::serializer (mpi_serializer.hpp):
 /// trivially copyable types as raw bytes, strings, vectors, pairs, tuples and optionals out of
 /// the box, any other type through a specialization. fn runs on every rank (each its own copy)
-/// and must be safe to call concurrently from `local`'s threads.
+/// and must be safe to call concurrently from `local`'s threads; it must not make MPI calls
+/// (on the root it runs on a helper thread). An error of fn is the same whichever rank ran it:
+/// a remote_error, also when that rank is the root, so the outcome does not depend on the deal.
 ///
 /// MPI: must be initialized, not finalized, with MPI_THREAD_FUNNELED or more; only the calling
 /// thread makes MPI calls (on the root, a helper thread maps chunks while the caller serves
 /// the other ranks), so with FUNNELED it must be the main thread. The call duplicates `comm`
-/// for its messages, so they never meet the program's own.
+/// for its messages, so they never meet the program's own; calls on one communicator run one
+/// at a time, in the same order on every rank, like any collective. `local.threads` counts per
+/// rank: with several ranks on one machine, give each rank its share of the cores (and launch
+/// with `mpirun --bind-to none`, or Open MPI pins each rank to a single core).
 ///
 /// Throws, on every rank alike, so that SPMD code stays in step:
 /// - std::invalid_argument before any work: bad local options, opt.root out of range, root,
