@@ -418,17 +418,29 @@ def memory_bandwidth(run: pr.Run, out_dir: str):
 
 
 def mpi(run: pr.Run, out_dir: str):
-    """The MPI companion benchmark: time vs ranks, one line per threads-per-rank value."""
+    """The MPI companion benchmark: speedup over 1 rank x 1 thread against the total worker
+    count (ranks x threads), one line per threads-per-rank value; time where there is no
+    1 x 1 case."""
     data = pr.mpi_points(run)
     if not data:
         return None
     fig, axes = _grid(len(data), width=5, height=3.8)
     for ax, (w, per_threads) in zip(axes, sorted(data.items())):
+        base = dict(per_threads.get(1, [])).get(1)
+        top = 1
         for k, (threads, pts) in enumerate(sorted(per_threads.items())):
-            ax.plot([r for r, _ in pts], [t / 1e3 for _, t in pts], "-",
-                    marker=RUN_MARKERS[k % len(RUN_MARKERS)], label=f"{threads} threads/rank")
-        ax.set_xlabel("MPI ranks")
-        ax.set_ylabel("time (ms)")
+            xs = [r * threads for r, _ in pts]
+            top = max([top] + xs)
+            ys = [base / t for _, t in pts] if base else [t / 1e3 for _, t in pts]
+            ax.plot(xs, ys, "-", marker=RUN_MARKERS[k % len(RUN_MARKERS)],
+                    label=f"{threads} thread{'s' if threads != 1 else ''} per rank")
+        if base:
+            ax.plot([1, top], [1, top], color="#bbbbbb", linewidth=3, alpha=0.5, zorder=0,
+                    label="ideal")
+            ax.set_ylabel("speedup over 1 rank x 1 thread")
+        else:
+            ax.set_ylabel("time per call (ms)")
+        ax.set_xlabel("workers (ranks x threads per rank)")
         ax.set_title(w)
         ax.legend(fontsize=7)
     fig.suptitle("MPI: ranks x threads")

@@ -334,11 +334,14 @@ def mpi_section(run: pr.Run, graph) -> list:
         return []
     out = ["## MPI: ranks × threads", "",
            f"![MPI]({graph}.png)" if graph else "", "",
-           "| workload | threads per rank | ranks: time |", "|---|---:|---|"]
+           "| workload | threads per rank | ranks: time (speedup over 1 rank × 1 thread) |",
+           "|---|---:|---|"]
     for w, per in sorted(data.items()):
+        base = dict(per.get(1, [])).get(1)
         for threads, pts in sorted(per.items()):
-            out.append(f"| {w} | {threads} | " + ", ".join(f"{r}: {fmt_us(t)}" for r, t in pts)
-                       + " |")
+            out.append(f"| {w} | {threads} | " + ", ".join(
+                f"{r}: {fmt_us(t)}" + (f" ({base / t:.2f}×)" if base else "") for r, t in pts)
+                + " |")
     return out + [""]
 
 
