@@ -53,6 +53,17 @@ if(PARMAP_BUILD_TESTS)
   find_package(GTest REQUIRED)
   set(PARMAP_MPI_TEST_TIMEOUT 120 CACHE STRING "Seconds one MPI CTest entry may run")
 
+  # Each entry gets its own TMPDIR: Open MPI 4.1's launchers race to create the same session
+  # directory under /tmp when CTest starts several at once ("mkdir ... File exists").
+  function(parmap_mpi_add_test test ranks target)
+    parmap_mpi_command(cmd ${ranks} ${target})
+    set(tmp "${PROJECT_BINARY_DIR}/mpitmp/${target}.${ranks}")
+    file(MAKE_DIRECTORY "${tmp}")
+    add_test(NAME ${test} COMMAND ${cmd})
+    set_tests_properties(${test} PROPERTIES LABELS "mpi" TIMEOUT ${PARMAP_MPI_TEST_TIMEOUT}
+                         PROCESSORS ${ranks} ENVIRONMENT "TMPDIR=${tmp}")
+  endfunction()
+
   add_library(parmap_mpi_test_main OBJECT tests/mpi/mpi_test_main.cpp)
   target_link_libraries(parmap_mpi_test_main PUBLIC parmap::mpi GTest::gtest)
   target_compile_options(parmap_mpi_test_main PRIVATE ${PARMAP_WARNINGS})
@@ -65,10 +76,7 @@ if(PARMAP_BUILD_TESTS)
     target_compile_options(${name} PRIVATE ${PARMAP_WARNINGS})
     target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
     foreach(ranks 1 2 3 4)
-      parmap_mpi_command(cmd ${ranks} ${name})
-      add_test(NAME mpi.${name}.np${ranks} COMMAND ${cmd})
-      set_tests_properties(mpi.${name}.np${ranks} PROPERTIES LABELS "mpi"
-                           TIMEOUT ${PARMAP_MPI_TEST_TIMEOUT} PROCESSORS ${ranks})
+      parmap_mpi_add_test(mpi.${name}.np${ranks} ${ranks} ${name})
     endforeach()
   endforeach()
 
@@ -76,10 +84,7 @@ if(PARMAP_BUILD_TESTS)
   add_executable(test_mpi_environment tests/mpi/test_mpi_environment.cpp)
   target_link_libraries(test_mpi_environment PRIVATE parmap::mpi GTest::gtest)
   target_compile_options(test_mpi_environment PRIVATE ${PARMAP_WARNINGS})
-  parmap_mpi_command(cmd 1 test_mpi_environment)
-  add_test(NAME mpi.test_mpi_environment.np1 COMMAND ${cmd})
-  set_tests_properties(mpi.test_mpi_environment.np1 PROPERTIES LABELS "mpi"
-                       TIMEOUT ${PARMAP_MPI_TEST_TIMEOUT})
+  parmap_mpi_add_test(mpi.test_mpi_environment.np1 1 test_mpi_environment)
 endif()
 
 # ---- parmap-bench-mpi: the MPI companion of parmap-bench --------------------------------------
