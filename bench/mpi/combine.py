@@ -3,10 +3,10 @@
 
     combine.py mpi-np1.json mpi-np2.json -o mpi.json
 
-The job with the most ranks comes first and keeps its benchmark names; a benchmark of a
-smaller job whose name is already taken gets "/job:<ranks>" appended, so every run stays in
-the file. Each benchmark gains "mpi_job_ranks". Speedups are ratios within one job (measured
-side by side), over the median real time of its repetitions.
+Every job of N ranks measures ranks 1..N side by side, so the job with the most ranks gives
+the combined file; a smaller job adds only the benchmarks the larger one lacks (its duplicates
+are still printed, as a cross-check). Each benchmark gains "mpi_job_ranks". Speedups are ratios
+within one job, over the median real time of its repetitions.
 """
 import argparse
 import json
@@ -46,13 +46,10 @@ def main():
     taken = set()
     for ranks, data in jobs:
         for b in data["benchmarks"]:
-            b = dict(b, mpi_job_ranks=ranks)
             if b["name"] in taken:
-                for field in ("name", "run_name"):
-                    if field in b:
-                        b[field] = f"{b[field]}/job:{ranks}"
+                continue
             taken.add(b["name"])
-            combined["benchmarks"].append(b)
+            combined["benchmarks"].append(dict(b, mpi_job_ranks=ranks))
     if args.output:
         with open(args.output, "w") as f:
             json.dump(combined, f, indent=2)
