@@ -16,7 +16,8 @@ void register_chunks(registry& reg) {
   const std::vector<std::size_t> chunks =
       cfg.chunks_given ? cfg.chunks : chunk_ladder(cfg.quick ? 16 : 4, block);
   auto data = make_lazy<io<std::uint64_t, std::uint64_t>>([n] {
-    io<std::uint64_t, std::uint64_t> d{std::vector<std::uint64_t>(n), std::vector<std::uint64_t>(n)};
+    io<std::uint64_t, std::uint64_t> d{std::vector<std::uint64_t>(n),
+                                       std::vector<std::uint64_t>(n)};
     for (std::size_t i = 0; i < n; ++i) d.in[i] = i;
     return d;
   });
@@ -33,7 +34,8 @@ void register_chunks(registry& reg) {
   for (const auto b : cfg.parallel_backends()) {
     for (const auto s : {parmap::schedule::automatic, parmap::schedule::static_,
                          parmap::schedule::dynamic, parmap::schedule::guided}) {
-      for (const std::size_t c : chunks) add(impl::of(b), params{.n = n, .threads = t, .schedule = s, .chunk = c});
+      for (const std::size_t c : chunks)
+        add(impl::of(b), params{.n = n, .threads = t, .schedule = s, .chunk = c});
     }
   }
   add(impl::of(raw_loop::serial), params{.n = n, .threads = 1});

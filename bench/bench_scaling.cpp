@@ -23,13 +23,12 @@ void add_map_case(registry& reg, std::string_view workload, const impl& m, const
                   shared_lazy<io<In, Out>> data, F fn, double serial_seconds) {
   const int cpus = reg.cfg().full_threads;
   const double call = serial_seconds / std::min(p.threads, cpus);
-  reg.add(case_name(workload, m, p), reg.estimate(call),
-          [data, m, p, fn](benchmark::State& st) {
-            auto& d = data->get();
-            F f = fn;
-            timed_loop(st, p, [&] { run_into(m, p, d.in, d.out, f); });
-            benchmark::DoNotOptimize(d.out.data());
-          });
+  reg.add(case_name(workload, m, p), reg.estimate(call), [data, m, p, fn](benchmark::State& st) {
+    auto& d = data->get();
+    F f = fn;
+    timed_loop(st, p, [&] { run_into(m, p, d.in, d.out, f); });
+    benchmark::DoNotOptimize(d.out.data());
+  });
 }
 
 template <class T>
@@ -50,7 +49,9 @@ template <class T>
   return rounds;
 }
 
-[[nodiscard]] std::size_t compute_items(const config& cfg) { return cfg.quick ? 1000 : 4000; }
+[[nodiscard]] std::size_t compute_items(const config& cfg) {
+  return cfg.quick ? 1000 : 4000;
+}
 
 [[nodiscard]] shared_lazy<io<std::uint64_t, std::uint64_t>> compute_data(std::size_t n) {
   static auto data = make_lazy<io<std::uint64_t, std::uint64_t>>([n] {
@@ -152,8 +153,10 @@ void register_files(registry& reg) {
     throw usage_error(e.what());
   }
   if (files.empty()) {
-    std::fprintf(stderr, "parmap-bench: no readable files under %s, the files workload is left "
-                 "out\n", cfg.dir.c_str());
+    std::fprintf(stderr,
+                 "parmap-bench: no readable files under %s, the files workload is left "
+                 "out\n",
+                 cfg.dir.c_str());
     return;
   }
   std::uintmax_t bytes = 0;
@@ -167,7 +170,8 @@ void register_files(registry& reg) {
   benchmark::AddCustomContext("files_bytes", std::to_string(bytes));
   const std::size_t n = files.size();
   auto data = make_lazy<io<std::filesystem::path, std::uint64_t>>([files] {
-    return io<std::filesystem::path, std::uint64_t>{files, std::vector<std::uint64_t>(files.size())};
+    return io<std::filesystem::path, std::uint64_t>{files,
+                                                    std::vector<std::uint64_t>(files.size())};
   });
   auto fn = [](const std::filesystem::path& p) { return hash_file(p); };
   // Page-cached reads and a byte-at-a-time hash: about 1 GB/s, plus ~10 us of system calls.
@@ -179,16 +183,16 @@ void register_files(registry& reg) {
 
 void register_placement(registry& reg) {
   const config& cfg = reg.cfg();
-  const int physical = std::min(static_cast<int>(std::max(cfg.topo.physical_cores, 1u)),
-                                cfg.full_threads);
+  const int physical =
+      std::min(static_cast<int>(std::max(cfg.topo.physical_cores, 1u)), cfg.full_threads);
   std::vector<int> counts{physical};
   if (cfg.full_threads != physical) counts.push_back(cfg.full_threads);
   const std::size_t n = compute_items(cfg);
   const compute_fn fn{rounds_per_item()};
   for (const auto b : cfg.parallel_backends()) {
     for (const int t : counts) {
-      for (const auto where : {parmap::placement::none, parmap::placement::spread,
-                               parmap::placement::close}) {
+      for (const auto where :
+           {parmap::placement::none, parmap::placement::spread, parmap::placement::close}) {
         const params p{.n = n, .threads = t, .placement = where};
         add_map_case(reg, "placement-compute", impl::of(b), p, compute_data(n), fn,
                      static_cast<double>(n) * 10e-6);

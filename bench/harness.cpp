@@ -32,8 +32,10 @@ template <class T>
   T value{};
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
-    throw usage_error("parmap-bench: " + std::string(flag) + " wants whole numbers separated by "
-                      "commas, got '" + std::string(text) + "'");
+    throw usage_error("parmap-bench: " + std::string(flag) +
+                      " wants whole numbers separated by "
+                      "commas, got '" +
+                      std::string(text) + "'");
   }
   return value;
 }
@@ -150,8 +152,8 @@ std::optional<config> parse_command_line(int& argc, char**& argv) {
     auto value_of = [&](std::string_view flag) -> std::optional<std::string_view> {
       if (arg.substr(0, flag.size()) != flag) return std::nullopt;
       if (arg.size() == flag.size() || arg[flag.size()] != '=') {
-        throw usage_error("parmap-bench: " + std::string(flag) + " needs a value: " +
-                          std::string(flag) + "=...");
+        throw usage_error("parmap-bench: " + std::string(flag) +
+                          " needs a value: " + std::string(flag) + "=...");
       }
       return arg.substr(flag.size() + 1);
     };
@@ -174,8 +176,8 @@ std::optional<config> parse_command_line(int& argc, char**& argv) {
         if (!parmap::is_available(b)) {
           std::vector<std::string> names;
           for (const auto a : parmap::available_backends()) names.emplace_back(to_string(a));
-          throw usage_error("parmap-bench: backend '" + name + "' is not built in (available: " +
-                            join(names, ", ") + ")");
+          throw usage_error("parmap-bench: backend '" + name +
+                            "' is not built in (available: " + join(names, ", ") + ")");
         }
         if (std::find(list.begin(), list.end(), b) == list.end()) list.push_back(b);
       }
@@ -195,7 +197,8 @@ std::optional<config> parse_command_line(int& argc, char**& argv) {
       threads = list;
     } else if (auto chunks_text = value_of("--chunks")) {
       std::vector<std::size_t> list;
-      for (const auto& c : split(*chunks_text, ',')) list.push_back(parse_number<std::size_t>("--chunks", c));
+      for (const auto& c : split(*chunks_text, ','))
+        list.push_back(parse_number<std::size_t>("--chunks", c));
       std::sort(list.begin(), list.end());
       list.erase(std::unique(list.begin(), list.end()), list.end());
       chunks = list;
@@ -216,8 +219,10 @@ std::optional<config> parse_command_line(int& argc, char**& argv) {
       kept.emplace_back(arg);
     }
   }
-  if (!has_min_time) kept.emplace_back(cfg.quick ? "--benchmark_min_time=0.05" : "--benchmark_min_time=0.25");
-  if (!has_repetitions) kept.emplace_back(cfg.quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=5");
+  if (!has_min_time)
+    kept.emplace_back(cfg.quick ? "--benchmark_min_time=0.05" : "--benchmark_min_time=0.25");
+  if (!has_repetitions)
+    kept.emplace_back(cfg.quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=5");
   if (!has_display) kept.emplace_back("--benchmark_display_aggregates_only=true");
 
   static std::vector<char*> pointers;
@@ -238,9 +243,9 @@ std::optional<config> parse_command_line(int& argc, char**& argv) {
     return std::find(available.begin(), available.end(), r) == available.end();
   });
   const int physical = static_cast<int>(std::max(cfg.topo.physical_cores, 1u));
-  cfg.threads = threads ? *threads
-                        : default_threads(cfg.quick, cfg.full_threads,
-                                          std::min(physical, cfg.full_threads));
+  cfg.threads =
+      threads ? *threads
+              : default_threads(cfg.quick, cfg.full_threads, std::min(physical, cfg.full_threads));
   cfg.chunks_given = chunks.has_value();
   if (chunks) {
     cfg.chunks = *chunks;
@@ -253,12 +258,14 @@ std::optional<config> parse_command_line(int& argc, char**& argv) {
 // ---- implementations and names -----------------------------------------------------------------
 
 impl impl::of(parmap::backend b) {
-  return impl{.name = std::string(to_string(b)), .raw = false, .backend = b,
-              .loop = raw_loop::serial};
+  return impl{
+      .name = std::string(to_string(b)), .raw = false, .backend = b, .loop = raw_loop::serial};
 }
 
 impl impl::of(raw_loop r) {
-  return impl{.name = std::string(to_string(r)), .raw = true, .backend = parmap::backend::serial,
+  return impl{.name = std::string(to_string(r)),
+              .raw = true,
+              .backend = parmap::backend::serial,
               .loop = r};
 }
 
@@ -270,7 +277,8 @@ std::string case_name(std::string_view workload, const impl& m, const params& p)
   return s.str();
 }
 
-// ---- registry ------------------------------------------------------------------------------------
+// ---- registry
+// ------------------------------------------------------------------------------------
 
 registry::registry(const config& cfg) : cfg_(cfg) {
   // The effective settings, as Google Benchmark parsed them, for the estimates.
@@ -336,8 +344,7 @@ void add_counters(benchmark::State& st, const params& p) {
   st.counters["workers"] = p.threads;  // "threads" is Google Benchmark's own field
   st.counters["n"] = static_cast<double>(p.n);
   st.counters["chunk"] = static_cast<double>(p.chunk);
-  st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()) *
-                       static_cast<std::int64_t>(p.n));
+  st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()) * static_cast<std::int64_t>(p.n));
 }
 
 std::vector<std::pair<impl, int>> sweep(const config& cfg, const std::vector<int>& threads) {
@@ -358,7 +365,8 @@ std::vector<std::pair<impl, int>> sweep(const config& cfg, const std::vector<int
   return out;
 }
 
-// ---- context -------------------------------------------------------------------------------------
+// ---- context
+// -------------------------------------------------------------------------------------
 
 void add_context(const config& cfg) {
   const auto& t = cfg.topo;
@@ -386,13 +394,14 @@ void add_context(const config& cfg) {
   benchmark::AddCustomContext("bench_mode", cfg.quick ? "quick" : "full");
   benchmark::AddCustomContext("thread_counts", join_numbers(cfg.threads));
   benchmark::AddCustomContext("full_threads", std::to_string(cfg.full_threads));
-  for (const char* var : {"OMP_WAIT_POLICY", "OMP_PROC_BIND", "OMP_PLACES", "GOMP_SPINCOUNT",
-                          "PARMAP_BACKEND"}) {
+  for (const char* var :
+       {"OMP_WAIT_POLICY", "OMP_PROC_BIND", "OMP_PLACES", "GOMP_SPINCOUNT", "PARMAP_BACKEND"}) {
     if (const char* value = std::getenv(var)) benchmark::AddCustomContext(var, value);
   }
 }
 
-// ---- progress ------------------------------------------------------------------------------------
+// ---- progress
+// ------------------------------------------------------------------------------------
 
 progress_reporter::progress_reporter(const registry& reg)
     : names_(reg.names()), estimates_(reg.estimates()), tty_(isatty(STDERR_FILENO) != 0) {
@@ -431,9 +440,9 @@ void progress_reporter::show(const std::string& last) {
   const double left = std::max(total_estimate_ - done_estimate_, 0.0) * pace;
   const std::string next = done_ < names_.size() ? names_[done_] : std::string("-");
   std::fprintf(stderr, "%s[%zu/%zu, %zu left] elapsed %s, ETA %s | done: %s | now: %s%s",
-               tty_ ? "\r\033[K" : "", done_, total, total - done_,
-               format_seconds(elapsed).c_str(), format_seconds(left).c_str(),
-               last.empty() ? "-" : last.c_str(), next.c_str(), tty_ ? "" : "\n");
+               tty_ ? "\r\033[K" : "", done_, total, total - done_, format_seconds(elapsed).c_str(),
+               format_seconds(left).c_str(), last.empty() ? "-" : last.c_str(), next.c_str(),
+               tty_ ? "" : "\n");
   std::fflush(stderr);
 }
 

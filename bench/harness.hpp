@@ -12,18 +12,17 @@
 
 #include <array>
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <parmap/parmap.hpp>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <parmap/parmap.hpp>
 
 #include "raw_loops.hpp"
 
@@ -37,11 +36,11 @@ struct usage_error : std::runtime_error {
 /// What to run, from parmap-bench's own flags (Google Benchmark's flags are left to it).
 struct config {
   bool quick = false;
-  std::vector<parmap::backend> backends;  ///< --backends, default every built-in backend
-  std::vector<raw_loop> raws;             ///< the raw partners of `backends`, plus raw_serial
-  std::vector<int> threads;               ///< the scaling sweep: --threads or the default rule
-  int full_threads = 1;                   ///< "the whole machine": the usable logical CPUs
-  std::vector<std::size_t> chunks;        ///< chunk sweep; 0 is automatic (--chunks)
+  std::vector<parmap::backend> backends;       ///< --backends, default every built-in backend
+  std::vector<raw_loop> raws;                  ///< the raw partners of `backends`, plus raw_serial
+  std::vector<int> threads;                    ///< the scaling sweep: --threads or the default rule
+  int full_threads = 1;                        ///< "the whole machine": the usable logical CPUs
+  std::vector<std::size_t> chunks;             ///< chunk sweep; 0 is automatic (--chunks)
   std::vector<std::size_t> imbalanced_chunks;  ///< the schedule x chunk sweep of imbalanced
   bool chunks_given = false;
   std::filesystem::path dir = "/usr/share/doc";  ///< --dir: the files workload's tree
@@ -90,8 +89,11 @@ struct params {
   parmap::placement placement = parmap::placement::none;
 
   [[nodiscard]] parmap::options options(const impl& m) const {
-    return parmap::options{.backend = m.backend, .threads = threads, .chunk = chunk,
-                           .schedule = schedule, .placement = placement};
+    return parmap::options{.backend = m.backend,
+                           .threads = threads,
+                           .chunk = chunk,
+                           .schedule = schedule,
+                           .placement = placement};
   }
 };
 

@@ -9,13 +9,12 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <parmap/config.hpp>
+#include <parmap/parmap.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <parmap/config.hpp>
-#include <parmap/parmap.hpp>
 
 #if PARMAP_HAS_TBB
 #include <tbb/blocked_range.h>
@@ -35,10 +34,14 @@ enum class raw_loop { serial, openmp, tbb, stdpar };
 /// "raw_serial", "raw_openmp", "raw_tbb" or "raw_stdpar": the implementation names in results.
 [[nodiscard]] inline std::string_view to_string(raw_loop r) noexcept {
   switch (r) {
-    case raw_loop::serial: return "raw_serial";
-    case raw_loop::openmp: return "raw_openmp";
-    case raw_loop::tbb: return "raw_tbb";
-    case raw_loop::stdpar: return "raw_stdpar";
+    case raw_loop::serial:
+      return "raw_serial";
+    case raw_loop::openmp:
+      return "raw_openmp";
+    case raw_loop::tbb:
+      return "raw_tbb";
+    case raw_loop::stdpar:
+      return "raw_stdpar";
   }
   return "raw_unknown";
 }
@@ -56,11 +59,15 @@ enum class raw_loop { serial, openmp, tbb, stdpar };
 /// it is held to raw OpenMP, the fastest hand-written fork-join on Linux.
 [[nodiscard]] inline raw_loop partner_of(parmap::backend b) noexcept {
   switch (b) {
-    case parmap::backend::serial: return raw_loop::serial;
-    case parmap::backend::tbb: return raw_loop::tbb;
-    case parmap::backend::stdpar: return raw_loop::stdpar;
+    case parmap::backend::serial:
+      return raw_loop::serial;
+    case parmap::backend::tbb:
+      return raw_loop::tbb;
+    case parmap::backend::stdpar:
+      return raw_loop::stdpar;
     case parmap::backend::threads:
-    case parmap::backend::openmp: return raw_loop::openmp;
+    case parmap::backend::openmp:
+      return raw_loop::openmp;
   }
   return raw_loop::serial;
 }
@@ -128,17 +135,22 @@ void raw_stdpar_loop(int threads, const In& in, Out& out, F& fn) {
 template <class In, class Out, class F>
 void raw_transform(raw_loop kind, int threads, const In& in, Out& out, F& fn) {
   switch (kind) {
-    case raw_loop::serial: return raw_serial_loop(in, out, fn);
+    case raw_loop::serial:
+      return raw_serial_loop(in, out, fn);
 #if PARMAP_HAS_OPENMP
-    case raw_loop::openmp: return raw_openmp_loop(threads, in, out, fn);
+    case raw_loop::openmp:
+      return raw_openmp_loop(threads, in, out, fn);
 #endif
 #if PARMAP_HAS_TBB
-    case raw_loop::tbb: return raw_tbb_loop(threads, in, out, fn);
+    case raw_loop::tbb:
+      return raw_tbb_loop(threads, in, out, fn);
 #endif
 #if PARMAP_HAS_STDPAR
-    case raw_loop::stdpar: return raw_stdpar_loop(threads, in, out, fn);
+    case raw_loop::stdpar:
+      return raw_stdpar_loop(threads, in, out, fn);
 #endif
-    default: break;
+    default:
+      break;
   }
   throw std::invalid_argument("parmap-bench: " + std::string(to_string(kind)) +
                               " is not built in (its backend's dependency was not found)");

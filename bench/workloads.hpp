@@ -22,7 +22,9 @@ namespace parmap::bench {
 // ---- overhead, memory-bound, chunk sweep -------------------------------------------------------
 
 /// The trivially cheap map of the overhead workload: one multiply-add per item.
-[[nodiscard]] inline double cheap(double x) noexcept { return x * 1.5 + 1.0; }
+[[nodiscard]] inline double cheap(double x) noexcept {
+  return x * 1.5 + 1.0;
+}
 
 /// y = a*x + b: the memory-bound map (16 bytes of traffic per item: read x, write y).
 struct axpy {
@@ -147,8 +149,8 @@ struct sleeper {
 
 /// The regular, readable files under `dir` (recursively, symlinks not followed), in path order,
 /// at most `limit` of them. Throws std::invalid_argument if `dir` is not a readable directory.
-[[nodiscard]] inline std::vector<std::filesystem::path> list_files(
-    const std::filesystem::path& dir, std::size_t limit) {
+[[nodiscard]] inline std::vector<std::filesystem::path> list_files(const std::filesystem::path& dir,
+                                                                   std::size_t limit) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -157,8 +159,8 @@ struct sleeper {
                                 "under it)");
   }
   std::vector<fs::path> files;
-  for (auto it = fs::recursive_directory_iterator(
-           dir, fs::directory_options::skip_permission_denied, ec);
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) files.push_back(it->path());
   }
