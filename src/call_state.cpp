@@ -64,7 +64,8 @@ void call_state::record(std::size_t index, std::exception_ptr error) noexcept {
 }
 
 void call_state::report_progress(std::size_t items) noexcept {
-  done_.fetch_add(items, std::memory_order_relaxed);
+  // The report at done == total is finish()'s, made once, after the last chunk.
+  if (done_.fetch_add(items, std::memory_order_relaxed) + items == size_) return;
   const std::int64_t now = now_ns();
   if (now < next_report_ns_.load(std::memory_order_relaxed)) return;
   std::unique_lock lock(progress_mutex_, std::try_to_lock);
