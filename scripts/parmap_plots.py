@@ -129,7 +129,9 @@ def speedup(run: pr.Run, out_dir: str, metric: str = "speedup"):
         else:
             ax.axhline(1.0, color="#bbbbbb", linewidth=3, alpha=0.6, zorder=0, label="ideal")
             ax.set_ylabel("efficiency (speedup / threads)")
-            ax.set_ylim(0, 1.3 if w != "latency" else None)
+            top_eff = max([float(max(l.get_ydata())) for l in ax.get_lines()
+                           if len(l.get_ydata())] + [1.0])
+            ax.set_ylim(0, max(1.3, top_eff * 1.08))
         _thread_axis(ax, counts | {1})
         ax.set_xlim(0.9, top * 1.1)
         _cpu_marks(ax, run)
