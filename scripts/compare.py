@@ -24,23 +24,23 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def shared_cases(runs, workloads=None):
-    """The case names present in every run (optionally only of these workloads), in the
-    first run's order."""
-    names = [c.name for c in runs[0].cases
-             if workloads is None or c.workload in workloads]
-    common = set(names)
+    """The keys (see Case.key) of the cases present in every run, optionally only of these
+    workloads, in the first run's order."""
+    keys = [c.key for c in runs[0].cases if workloads is None or c.workload in workloads]
+    common = set(keys)
     for run in runs[1:]:
-        common &= {c.name for c in run.cases}
-    return [n for n in names if n in common]
+        common &= {c.key for c in run.cases}
+    return [k for k in keys if k in common]
 
 
 def ratio_rows(runs, workloads=None):
-    """[(name, [time_us per run], [ratio of run k to run 0])] over the shared cases."""
-    by_name = [{c.name: c for c in run.cases} for run in runs]
+    """[(key, [typical time per run in us], [ratio of run k to run 0])] over the shared
+    cases."""
+    by_key = [{c.key: c for c in run.cases} for run in runs]
     rows = []
-    for name in shared_cases(runs, workloads):
-        times = [m[name].time_us for m in by_name]
-        rows.append((name, times, [t / times[0] for t in times]))
+    for key in shared_cases(runs, workloads):
+        times = [m[key].typical_us for m in by_key]
+        rows.append((key, times, [t / times[0] for t in times]))
     return rows
 
 
@@ -48,7 +48,7 @@ def _short(name: str) -> str:
     """A case name without the parameters at their defaults."""
     keep = []
     for seg in name.split("/"):
-        if seg in ("schedule:automatic", "chunk:0", "placement:none", "api:into"):
+        if seg in ("schedule:automatic", "chunk:0", "placement:none"):
             continue
         keep.append(seg)
     return "/".join(keep)

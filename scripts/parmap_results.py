@@ -58,6 +58,21 @@ class Case:
     def param(self, key):
         return self.params.get(key, DEFAULTS.get(key))
 
+    @property
+    def key(self) -> str:
+        """The case's name without Google Benchmark's suffixes (real_time, iterations:N, ...):
+        the same case has the same key in runs made with different harness settings."""
+        order = ["n", "api", "threads", "schedule", "chunk", "placement", "ranks"]
+        keys = [k for k in order if k in self.params]
+        keys += sorted(k for k in self.params if k not in order)
+        return "/".join([self.workload, self.impl] + [f"{k}:{self.params[k]}" for k in keys])
+
+    @property
+    def typical_us(self) -> float:
+        """The time of a typical call: the median call where the case recorded one
+        (median_us, the wake cases), else the median over repetitions of the mean call."""
+        return self.counters.get("median_us", self.time_us)
+
 
 def parse_name(name: str):
     """Splits a case name into (workload, impl, params). Raises ResultsError if it has fewer

@@ -39,6 +39,14 @@ class ParseName(unittest.TestCase):
                          ("mpi/map", "mpi", {"ranks": 4, "threads": 2}))
         self.assertEqual(pr.parse_name("mpi/map/4/2")[:2], ("mpi/map", "mpi"))
 
+    def test_key_ignores_google_benchmark_suffixes(self):
+        a = pr.from_json({"benchmarks": [{"name": "compute/tbb/n:10/threads:2/real_time",
+                                          "real_time": 1.0, "time_unit": "us"}]})
+        b = pr.from_json({"benchmarks": [{"name": "compute/tbb/threads:2/n:10",
+                                          "real_time": 1.0, "time_unit": "us"}]})
+        self.assertEqual(a.cases[0].key, "compute/tbb/n:10/threads:2")
+        self.assertEqual(a.cases[0].key, b.cases[0].key)
+
     def test_name_without_implementation_is_an_error(self):
         with self.assertRaisesRegex(pr.ResultsError, "no implementation"):
             pr.parse_name("BM_something")
@@ -187,6 +195,12 @@ class Commands(unittest.TestCase):
         slower = copy.deepcopy(slower)
         for entry in slower["benchmarks"]:
             entry["real_time"] = entry["real_time"] * 2
+            if "median_us" in entry:
+                entry["median_us"] = entry["median_us"] * 2
+            # Newer harness settings add Google Benchmark suffixes: the cases still match.
+            if not entry["name"].startswith("mpi/") and "manual_time" not in entry["name"]:
+                entry["name"] += "/real_time"
+                entry.pop("run_name", None)
         with tempfile.TemporaryDirectory() as out:
             second = os.path.join(out, "slower.json")
             with open(second, "w", encoding="utf-8") as f:
