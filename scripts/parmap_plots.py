@@ -476,8 +476,10 @@ def compare_speedup(runs, labels, out_dir: str, backends=None):
                 ax.plot([p for p, _ in pts], [s for _, s in pts],
                         RUN_STYLES[k % len(RUN_STYLES)], marker=RUN_MARKERS[k % len(RUN_MARKERS)],
                         markersize=4, color=color_of(impl), label=f"{impl} [{label}]")
-        ax.plot(sorted(counts), sorted(counts), color="#bbbbbb", linewidth=3, alpha=0.5,
-                zorder=0, label="linear")
+        cpus = max(r.logical for r in runs)
+        xs = sorted(counts)
+        ax.plot(xs, [p if w == "latency" else min(p, cpus) for p in xs], color="#bbbbbb",
+                linewidth=3, alpha=0.5, zorder=0, label=f"ideal (up to {cpus} CPUs)")
         _thread_axis(ax, counts)
         ax.set_ylim(bottom=0)
         ax.set_ylabel("speedup over the serial loop")
