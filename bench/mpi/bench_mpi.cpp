@@ -8,11 +8,14 @@
 // MPI_COMM_WORLD while the others wait asleep, so the 1-rank and 2-rank cases share one run and
 // one machine state. Every rank runs every benchmark with the same fixed iteration count (the
 // calls are collective); only rank 0 reports. Names: mpi/<workload>/ranks:<r>/threads:<t>, with
-// counters `ranks` and `threads` for the report scripts.
+// counters `ranks` and `threads` for the report scripts. With 2 ranks or more,
+// mpi/paired/<workload>/threads:1 also alternates 1-rank and all-rank calls and reports the
+// median per-pair `speedup` (no `ranks` in the name: it is a ratio, not a point to plot).
 
 #include <benchmark/benchmark.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -81,6 +84,47 @@ void run(benchmark::State& state, workload w, int ranks, MPI_Comm comm, int thre
   state.SetLabel(std::string(w.name) + " " + std::to_string(ranks) + "x" + std::to_string(threads));
 }
 
+// 1 rank against all ranks, call by call: each iteration times a call on rank 0 alone, then
+// one on every rank, and the counter `speedup` is the median of the per-pair ratios, so a load
+// that drifts during the run moves both sides of a ratio alike.
+void paired(benchmark::State& state, workload w, MPI_Comm alone, int threads) {
+  std::vector<std::uint64_t> input;
+  if (world_rank == 0) {
+    input.resize(items);
+    for (std::size_t i = 0; i < items; ++i) input[i] = i;
+  }
+  const parmap::bench::triangular tri{items, rounds};
+  const std::uint64_t per_item = rounds;
+  auto fn = [&](std::uint64_t i) {
+    return w.triangular ? tri(i) : parmap::bench::burn(i, per_item);
+  };
+  const parmap::options local{.threads = threads};
+  using clock = std::chrono::steady_clock;
+  std::vector<double> ratios;
+  for (auto _ : state) {
+    sleepy_barrier(MPI_COMM_WORLD);
+    const auto t0 = clock::now();
+    if (alone != MPI_COMM_NULL) {
+      auto out = parmap::mpi::parallel_map(alone, input, fn, local);
+      benchmark::DoNotOptimize(out.data());
+    }
+    const auto t1 = clock::now();
+    sleepy_barrier(MPI_COMM_WORLD);
+    const auto t2 = clock::now();
+    auto out = parmap::mpi::parallel_map(MPI_COMM_WORLD, input, fn, local);
+    benchmark::DoNotOptimize(out.data());
+    const auto t3 = clock::now();
+    ratios.push_back(std::chrono::duration<double>(t1 - t0).count() /
+                     std::chrono::duration<double>(t3 - t2).count());
+  }
+  sleepy_barrier(MPI_COMM_WORLD);
+  std::sort(ratios.begin(), ratios.end());
+  const std::size_t m = ratios.size();
+  state.counters["speedup"] = m == 0 ? 0 : (ratios[(m - 1) / 2] + ratios[m / 2]) / 2;
+  state.counters["ranks_compared"] = world_size;
+  state.counters["threads"] = threads;
+}
+
 // Reports nothing: the ranks other than 0 run the benchmarks only to take part in the calls.
 class silent_reporter : public benchmark::BenchmarkReporter {
  public:
@@ -134,6 +178,16 @@ int main(int argc, char** argv) {
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
       }
+    }
+  }
+
+  if (world_size > 1) {
+    for (const workload w : {workload{"compute", false}, workload{"triangular", true}}) {
+      const std::string name = std::string("mpi/paired/") + w.name + "/threads:1";
+      benchmark::RegisterBenchmark(name.c_str(), paired, w, comms[0], 1)
+          ->Iterations(2 * iterations)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
     }
   }
 
