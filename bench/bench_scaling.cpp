@@ -79,13 +79,20 @@ template <class In, class Out, class F>
 void add_imbalanced(registry& reg, std::string_view workload, std::size_t n,
                     shared_lazy<io<In, Out>> data, F fn, double serial_seconds) {
   const config& cfg = reg.cfg();
+  // A backend's automatic case at full threads runs in its sweep rather than in the scaling
+  // block, right before the cases it is compared with, so that a change in the machine's load
+  // between the two blocks cannot favour either side.
   for (const auto& [m, t] : sweep(cfg, cfg.threads)) {
+    if (!m.raw && !m.serial() && t == cfg.full_threads) continue;
     add_map_case(reg, workload, m, params{.n = n, .threads = t}, data, fn, serial_seconds);
+  }
+  auto chunks = imbalanced_chunks(cfg, n);
+  if (std::find(chunks.begin(), chunks.end(), std::size_t{0}) == chunks.end()) {
+    chunks.insert(chunks.begin(), 0);  // the automatic case is always measured
   }
   for (const auto b : cfg.parallel_backends()) {
     for (const auto s : all_schedules) {
-      for (const std::size_t c : imbalanced_chunks(cfg, n)) {
-        if (s == parmap::schedule::automatic && c == 0) continue;  // a scaling case above
+      for (const std::size_t c : chunks) {
         const params p{.n = n, .threads = cfg.full_threads, .schedule = s, .chunk = c};
         add_map_case(reg, workload, impl::of(b), p, data, fn, serial_seconds);
       }
