@@ -37,6 +37,15 @@ echo "=== parmap bench: building Release ==="
 cmake --preset release >/dev/null
 cmake --build --preset release --target parmap-bench
 
+# Timings need a quiet machine; say so when it is not (the report notes the load too).
+if [ -r /proc/loadavg ]; then
+  read -r load _ < /proc/loadavg
+  cpus="$(nproc)"
+  if awk -v l="$load" -v c="$cpus" 'BEGIN { exit !(l > c / 2) }'; then
+    echo "parmap bench: note: load average $load on $cpus CPUs; other work will make the timings noisy"
+  fi
+fi
+
 stamp="$(date -u +%Y%m%d-%H%M%S)"
 json="build/release/bench-$stamp.json"
 log="build/release/bench-$stamp.log"
