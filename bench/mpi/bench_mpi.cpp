@@ -51,23 +51,41 @@ void sleepy_barrier(MPI_Comm comm) {
   }
 }
 
+enum class kind { compute, triangular, sleep };
+
 struct workload {
   const char* name;
-  bool triangular;
+  kind what;
 };
+
+// Items per call: ~0.2 s of work on one core (the sleeping items each take ~100 us or more).
+std::size_t item_count(kind what) {
+  return what == kind::sleep ? 2000 : items;
+}
+
+// The item function of a workload. `sleep` waits 100 us per item without using the CPU: its
+// speedup measures the dealing alone (balance, latency, tail), whatever else the cores do.
+std::uint64_t work(kind what, std::uint64_t i) {
+  switch (what) {
+    case kind::compute:
+      return parmap::bench::burn(i, rounds);
+    case kind::triangular:
+      return parmap::bench::triangular{items, rounds}(i);
+    case kind::sleep:
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      return i;
+  }
+  return 0;
+}
 
 void run(benchmark::State& state, workload w, int ranks, MPI_Comm comm, int threads) {
   const bool participant = comm != MPI_COMM_NULL;
   std::vector<std::uint64_t> input;
   if (world_rank == 0) {
-    input.resize(items);
-    for (std::size_t i = 0; i < items; ++i) input[i] = i;
+    input.resize(item_count(w.what));
+    for (std::size_t i = 0; i < input.size(); ++i) input[i] = i;
   }
-  const parmap::bench::triangular tri{items, rounds};
-  const std::uint64_t per_item = rounds;
-  auto fn = [&](std::uint64_t i) {
-    return w.triangular ? tri(i) : parmap::bench::burn(i, per_item);
-  };
+  auto fn = [what = w.what](std::uint64_t i) { return work(what, i); };
   const parmap::options local{.threads = threads};
   sleepy_barrier(MPI_COMM_WORLD);
   for (auto _ : state) {
@@ -90,14 +108,10 @@ void run(benchmark::State& state, workload w, int ranks, MPI_Comm comm, int thre
 void paired(benchmark::State& state, workload w, MPI_Comm alone, int threads) {
   std::vector<std::uint64_t> input;
   if (world_rank == 0) {
-    input.resize(items);
-    for (std::size_t i = 0; i < items; ++i) input[i] = i;
+    input.resize(item_count(w.what));
+    for (std::size_t i = 0; i < input.size(); ++i) input[i] = i;
   }
-  const parmap::bench::triangular tri{items, rounds};
-  const std::uint64_t per_item = rounds;
-  auto fn = [&](std::uint64_t i) {
-    return w.triangular ? tri(i) : parmap::bench::burn(i, per_item);
-  };
+  auto fn = [what = w.what](std::uint64_t i) { return work(what, i); };
   const parmap::options local{.threads = threads};
   using clock = std::chrono::steady_clock;
   std::vector<double> ratios;
@@ -167,7 +181,8 @@ int main(int argc, char** argv) {
     MPI_Comm_split(MPI_COMM_WORLD, world_rank < r ? 0 : MPI_UNDEFINED, world_rank,
                    &comms[static_cast<std::size_t>(r - 1)]);
   }
-  for (const workload w : {workload{"compute", false}, workload{"triangular", true}}) {
+  for (const workload w :
+       {workload{"compute", kind::compute}, workload{"triangular", kind::triangular}}) {
     for (int r = 1; r <= world_size; ++r) {
       for (int t : {1, 2}) {
         const std::string name = std::string("mpi/") + w.name + "/ranks:" + std::to_string(r) +
@@ -182,7 +197,9 @@ int main(int argc, char** argv) {
   }
 
   if (world_size > 1) {
-    for (const workload w : {workload{"compute", false}, workload{"triangular", true}}) {
+    for (const workload w :
+         {workload{"compute", kind::compute}, workload{"triangular", kind::triangular},
+          workload{"sleep", kind::sleep}}) {
       const std::string name = std::string("mpi/paired/") + w.name + "/threads:1";
       benchmark::RegisterBenchmark(name.c_str(), paired, w, comms[0], 1)
           ->Iterations(2 * iterations)
