@@ -236,6 +236,7 @@ TEST_P(Concurrency, EightThreadsReallyRunTogether) {
   }
 }
 
+#ifndef PARMAP_TEST_SANITIZED
 /// CPU time (user + system) this process has used so far, in seconds.
 double process_cpu_seconds() {
   rusage usage{};
@@ -245,6 +246,7 @@ double process_cpu_seconds() {
   };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
+#endif
 
 // After a call, the workers must go to sleep: over the next second the whole process may use
 // only a little CPU. This measures CPU time, not wall time. Skipped under sanitizers, whose own
