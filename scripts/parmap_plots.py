@@ -65,7 +65,8 @@ def _grid(count: int, width=5.2, height=3.8):
 def _plain_numbers(axis):
     """Tick labels as plain numbers (5, 20, 0.5) rather than powers of ten."""
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if str(f"{v:g}")[0] in "25"
+    # Label the minor ticks at 2 and 5 times a power of ten, where a log axis has room.
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25"
                                            else ""))
 
 

@@ -389,7 +389,9 @@ def build_report(run: pr.Run, out_dir: str) -> str:
         "thread idle while the last works; dynamic, guided or stealing rebalance.") + [""]
     lines += ["## Imbalanced: Mandelbrot rows", ""] + sweep_section(
         run, "mandelbrot", graphs["mandelbrot"],
-        "Rows through the set cost the most; the imbalance sits in the middle rows.") + [""]
+        "The image is the upper half of the set: rows near the real axis cost the most, rows "
+        "near the top almost nothing, so one block per thread gives the first thread most of "
+        "the work.") + [""]
     lines += ["## Physical vs logical cores (placement)", ""] + placement_section(
         run, graphs["placement"]) + [""]
     lines += mpi_section(run, graphs["mpi"])
