@@ -4,22 +4,31 @@
 
 namespace parmap::detail {
 
+namespace {
+
+constexpr std::uint64_t pack(std::size_t next, std::size_t end) noexcept {
+  return static_cast<std::uint64_t>(next) | (static_cast<std::uint64_t>(end) << 32);
+}
+constexpr std::size_t next_of(std::uint64_t r) noexcept { return r & 0xffffffffu; }
+constexpr std::size_t end_of(std::uint64_t r) noexcept { return r >> 32; }
+
+}  // namespace
+
 team_loop::team_loop(const loop& lp) : lp_(lp), slots_(static_cast<std::size_t>(lp.threads)) {
-  if (lp.schedule != schedule::automatic) return;
-  if (slots_ > inline_blocks) {
-    heap_ = std::make_unique<block[]>(slots_);
-    blocks_ = heap_.get();
+  if (lp.schedule != schedule::automatic || lp.size > max_stealing_size) return;
+  if (slots_ > inline_deques) {
+    heap_ = std::make_unique<deque[]>(slots_);
+    deques_ = heap_.get();
   }
   for (std::size_t s = 0; s < slots_; ++s) {
-    blocks_[s].next.store(slot_begin(s), std::memory_order_relaxed);
-    blocks_[s].end = slot_begin(s + 1);
+    deques_[s].range.store(pack(slot_begin(s), slot_begin(s + 1)), std::memory_order_relaxed);
   }
   if (lp.chunk != 0) {
     grain_big_ = grain_small_ = lp.chunk;
   } else {
-    // Few, large claims while the blocks stay balanced (uniform work costs ~8 claims per
-    // thread); small ones once someone is idle, so uneven work still ends together.
-    grain_big_ = std::max<std::size_t>(lp.size / slots_ / 8, 1);
+    // About 4 claims per thread while the work stays balanced; down to 1/64 of a thread's
+    // share once thieves come, so uneven work still ends together.
+    grain_big_ = std::max<std::size_t>(lp.size / slots_ / 4, 1);
     grain_small_ = std::max<std::size_t>(lp.size / slots_ / 64, 1);
   }
 }
@@ -29,35 +38,79 @@ std::size_t team_loop::slot_begin(std::size_t slot) const noexcept {
   return slot * base + std::min(slot, extra);
 }
 
-void team_loop::work() noexcept {
-  place_thread(lp_.placement, arrivals_.fetch_add(1, std::memory_order_relaxed));
+void team_loop::work(unsigned participant, unsigned team_size) noexcept {
+  place_thread(lp_.placement, participant);
   switch (lp_.schedule) {
-    case schedule::automatic: return work_automatic();
+    case schedule::automatic: return work_automatic(participant, team_size);
     case schedule::static_: return work_static();
     case schedule::dynamic: return work_dynamic();
     case schedule::guided: return work_guided();
   }
 }
 
-void team_loop::drain(block& b) noexcept {
-  while (!lp_.state->halted(b.next.load(std::memory_order_relaxed))) {
-    const std::size_t grain = hungry_.load(std::memory_order_relaxed) ? grain_small_ : grain_big_;
-    const std::size_t begin = b.next.fetch_add(grain, std::memory_order_relaxed);
-    if (begin >= b.end) return;
-    lp_.run(begin, std::min(b.end, begin + grain));
+void team_loop::run_own(deque& d) noexcept {
+  std::uint64_t r = d.range.load(std::memory_order_relaxed);
+  for (;;) {
+    const std::size_t next = next_of(r), end = end_of(r);
+    if (next >= end) return;
+    // Once robbed, claims halve with what is left, so the last claims of uneven work are
+    // small and everyone ends together.
+    std::size_t take = grain_big_;
+    if (d.robbed.load(std::memory_order_relaxed)) {
+      take = std::min(take, std::max(grain_small_, (end - next) / 2));
+    }
+    take = std::min(take, end - next);
+    if (!d.range.compare_exchange_weak(r, pack(next + take, end), std::memory_order_relaxed)) {
+      continue;  // a thief moved the end: look again
+    }
+    if (lp_.state->halted(next)) return;
+    lp_.run(next, next + take);
+    r = d.range.load(std::memory_order_relaxed);
   }
 }
 
-void team_loop::work_automatic() noexcept {
-  // Home blocks are taken in arrival order; a block nobody arrived for is taken like a home.
-  std::size_t home = slots_;
-  for (std::size_t s; (s = next_slot_.fetch_add(1, std::memory_order_relaxed)) < slots_;) {
-    if (home == slots_) home = s;
-    drain(blocks_[s]);
+bool team_loop::steal_into(deque& mine, std::size_t home, bool owners_may_be_missing) noexcept {
+  for (std::size_t v = 1; v < slots_; ++v) {
+    deque& victim = deques_[(home + v) % slots_];
+    std::uint64_t r = victim.range.load(std::memory_order_relaxed);
+    for (;;) {
+      const std::size_t next = next_of(r), end = end_of(r);
+      if (next >= end) break;
+      const bool absent = owners_may_be_missing && !victim.arrived.load(std::memory_order_relaxed);
+      // A leftover under half a claim stays with its owner: with cheap items, the cache
+      // traffic of a theft costs more than the items. An owner that may never come loses all.
+      const std::size_t left = end - next;
+      if (!absent && left <= grain_big_ / 2) break;
+      const std::size_t keep = absent ? 0 : left / 2;
+      if (!victim.range.compare_exchange_weak(r, pack(next, next + keep),
+                                              std::memory_order_relaxed)) {
+        continue;
+      }
+      if (!absent && !victim.robbed.load(std::memory_order_relaxed)) {
+        victim.robbed.store(true, std::memory_order_relaxed);
+      }
+      // Only this thread writes its own deque while it is empty: thieves leave empty ones.
+      mine.range.store(pack(next + keep, end), std::memory_order_relaxed);
+      mine.robbed.store(false, std::memory_order_relaxed);
+      return true;
+    }
   }
-  if (home == slots_) home = 0;
-  hungry_.store(true, std::memory_order_relaxed);
-  for (std::size_t v = 1; v <= slots_; ++v) drain(blocks_[(home + v) % slots_]);
+  return false;
+}
+
+void team_loop::work_automatic(std::size_t participant, std::size_t team_size) noexcept {
+  if (lp_.size > max_stealing_size) return work_dynamic();
+  // A participant owns the deque of its place in the team (and, in a team known to be smaller
+  // than the deques, every team_size-th one after it).
+  const std::size_t home = participant % slots_;
+  deque& mine = deques_[home];
+  mine.arrived.store(true, std::memory_order_relaxed);
+  if (team_size != 0) {
+    for (std::size_t s = home + team_size; s < slots_; s += team_size) run_own(deques_[s]);
+  }
+  do {
+    run_own(mine);
+  } while (steal_into(mine, home, team_size == 0));
 }
 
 void team_loop::work_static() noexcept {

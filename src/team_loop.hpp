@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "backends/loop.hpp"
@@ -18,36 +19,46 @@ class team_loop {
   team_loop(const team_loop&) = delete;
   team_loop& operator=(const team_loop&) = delete;
 
-  /// Runs chunks until none is left that this participant may claim.
-  void work() noexcept;
+  /// Runs chunks until none is left that this participant may claim. `participant` is the
+  /// caller's place in the team, in [0, lp.threads): its home block and its CPU under a
+  /// placement. `team_size` is how many participants surely arrive (an OpenMP team), or 0 when
+  /// that is unknown (the pool's helpers may be taken back): then participants that never
+  /// arrive are fine too, their work is claimed by others.
+  void work(unsigned participant, unsigned team_size = 0) noexcept;
 
  private:
-  // One contiguous block per participant (automatic): its owner claims from the front, and
-  // so do thieves once their own block is empty.
-  struct alignas(64) block {
-    std::atomic<std::size_t> next{0};
-    std::size_t end = 0;
+  // automatic: one range per participant, packed as (next, end) item indices in one 64-bit
+  // word. Its owner claims from the front; an idle thief takes the back half of someone's
+  // range in one exchange and makes it its own. Owner and thief touch the same cache line only
+  // at the moment of a theft, so cheap items cost a few claims per thread, and uneven items
+  // are split as often as they need.
+  struct alignas(64) deque {
+    std::atomic<std::uint64_t> range{0};
+    std::atomic<bool> robbed{false};   // claims shrink once a thief has come
+    std::atomic<bool> arrived{false};  // its owner has started
   };
-  static constexpr std::size_t inline_blocks = 8;
+  static constexpr std::size_t inline_deques = 8;
+  /// The largest loop the automatic schedule splits into deques; past it, it claims like
+  /// dynamic (item indices must fit the 32-bit halves of a range).
+  static constexpr std::size_t max_stealing_size = 0xffffffffu;
 
   [[nodiscard]] std::size_t slot_begin(std::size_t slot) const noexcept;
-  void work_automatic() noexcept;
+  void work_automatic(std::size_t participant, std::size_t team_size) noexcept;
   void work_static() noexcept;
   void work_dynamic() noexcept;
   void work_guided() noexcept;
-  void drain(block& b) noexcept;
+  void run_own(deque& d) noexcept;
+  [[nodiscard]] bool steal_into(deque& mine, std::size_t home, bool owners_may_be_missing) noexcept;
 
   const loop& lp_;
   const std::size_t slots_;
-  std::size_t grain_big_ = 1;    // automatic: claims while nobody is idle
-  std::size_t grain_small_ = 1;  // automatic: claims once a participant has run out of work
-  alignas(64) std::atomic<unsigned> arrivals_{0};
-  std::atomic<std::size_t> next_slot_{0};
-  std::atomic<bool> hungry_{false};
+  std::size_t grain_big_ = 1;    // automatic: the owner's claim while nobody steals from it
+  std::size_t grain_small_ = 1;  // automatic: the least claim once it was robbed
+  alignas(64) std::atomic<std::size_t> next_slot_{0};
   alignas(64) std::atomic<std::size_t> next_item_{0};
-  block inline_[inline_blocks];
-  std::unique_ptr<block[]> heap_;
-  block* blocks_ = inline_;
+  deque inline_[inline_deques];
+  std::unique_ptr<deque[]> heap_;
+  deque* deques_ = inline_;
 };
 
 }  // namespace parmap::detail

@@ -44,6 +44,7 @@ T spin_until(const std::atomic<T>& value, Pred pred) noexcept {
 struct alignas(64) thread_pool::worker {
   std::atomic<std::uintptr_t> slot{slot_empty};
   std::atomic<std::uint32_t> wake{0};  // bumped on every assignment; the futex a worker sleeps on
+  unsigned index = 0;                   // its place in the team it is assigned to
   std::thread thread;
 
   void assign(std::uintptr_t value) noexcept {
@@ -82,7 +83,7 @@ void thread_pool::work(worker& w) noexcept {
     // this exchange decides whether the task sees this worker at all.
     if (!w.slot.compare_exchange_strong(s, slot_running, std::memory_order_acq_rel)) continue;
     auto* task = reinterpret_cast<team_task*>(s);
-    task->participate();
+    task->participate(w.index);
     std::uintptr_t running = slot_running;
     const bool stopping =
         !w.slot.compare_exchange_strong(running, slot_empty, std::memory_order_acq_rel);
@@ -123,6 +124,7 @@ void thread_pool::run(team_task& task, int helpers) {
     for (; recruited < wanted && workers_.size() < std::min(wanted, limit); ++recruited) {
       try {
         auto w = std::make_unique<worker>();
+        w->index = static_cast<unsigned>(recruited + 1);
         w->slot.store(token, std::memory_order_relaxed);
         worker* raw = w.get();
         workers_.reserve(workers_.size() + 1);
@@ -136,9 +138,12 @@ void thread_pool::run(team_task& task, int helpers) {
       }
     }
   }
-  for (std::size_t i = 0; i < woken; ++i) team[i]->assign(token);
+  for (std::size_t i = 0; i < woken; ++i) {
+    team[i]->index = static_cast<unsigned>(i + 1);  // published by assign's release store
+    team[i]->assign(token);
+  }
 
-  task.participate();
+  task.participate(0);
 
   // Helpers that have not started yet are not needed any more: take them back, so the caller
   // never waits for a sleeping thread to wake up just to find nothing left to do.

@@ -16,11 +16,12 @@
 
 namespace parmap::detail {
 
-/// Work that several threads run together; participate() is called once by each of them and
-/// must return when the work is done or nothing is left that this thread can claim.
+/// Work that several threads run together; participate(i) is called once by each of them, i
+/// being the thread's place in the team (0 for the caller, 1.. for the helpers), and must
+/// return when the work is done or nothing is left that this thread can claim.
 class team_task {
  public:
-  virtual void participate() noexcept = 0;
+  virtual void participate(unsigned index) noexcept = 0;
 
  protected:
   ~team_task() = default;

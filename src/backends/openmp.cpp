@@ -14,7 +14,9 @@ void run_thread(const loop& lp, team_loop& team, std::size_t chunk, std::size_t 
                 void* sync) noexcept {
   tsan_acquire(sync);  // before the first look at the caller's data
   if (lp.schedule == schedule::automatic) {
-    team.work();  // places the thread itself
+    // Everyone in an OpenMP team arrives: blocks are owned by the team's actual threads.
+    team.work(static_cast<unsigned>(omp_get_thread_num()),
+              static_cast<unsigned>(omp_get_num_threads()));  // places the thread itself
   } else {
     place_thread(lp.placement, static_cast<unsigned>(omp_get_thread_num()));
     auto run_chunk = [&](std::size_t j) { lp.run(j * chunk, std::min(lp.size, (j + 1) * chunk)); };

@@ -9,7 +9,7 @@ namespace {
 class loop_task final : public team_task {
  public:
   explicit loop_task(const loop& lp) : team_(lp) {}
-  void participate() noexcept override { team_.work(); }
+  void participate(unsigned index) noexcept override { team_.work(index); }
 
  private:
   team_loop team_;
@@ -20,7 +20,7 @@ class loop_task final : public team_task {
 void run_threads(const loop& lp) {
   loop_task task(lp);
   if (lp.threads == 1) {
-    task.participate();
+    task.participate(0);
     return;
   }
   thread_pool::instance().run(task, lp.threads - 1);
