@@ -52,8 +52,15 @@ void register_overhead(registry& reg) {
     // A guess of one call, for the progress display only: ~2 us, or the memory traffic.
     const double call = n < 100'000 ? 3e-6 : static_cast<double>(n) * 16.0 / 4e9;
     for (const auto& [m, t] : sweep(cfg, overhead_threads(cfg))) {
+      // A backend runs twice: with its automatic schedule, and with the static schedule that
+      // the hand-written `parallel for` beside it uses (the same loop, through parmap).
+      std::vector<parmap::schedule> schedules = {parmap::schedule::automatic};
+      if (!m.raw && m.backend != parmap::backend::serial) {
+        schedules.push_back(parmap::schedule::static_);
+      }
+      for (const auto schedule : schedules)
       for (const char* api : {"map", "into"}) {
-        const params p{.n = n, .api = api, .threads = t};
+        const params p{.n = n, .api = api, .threads = t, .schedule = schedule};
         reg.add(case_name("overhead", m, p), reg.estimate(call),
                 [data, m = m, p](benchmark::State& st) {
                   auto& d = data->get();

@@ -326,10 +326,10 @@ def backends_bar(run: pr.Run, out_dir: str):
 
 
 def overhead_bar(run: pr.Run, out_dir: str):
-    """The overhead ratios (backend / its raw loop) at full threads as bars, with 1.0 and the
-    1.2 target marked."""
-    rows = [r for r in pr.overhead_rows(run) if r["threads"] == run.full_threads
-            or r["backend"] == "serial"]
+    """The overhead ratios (backend with its automatic schedule / its raw loop) at full threads
+    as bars, with 1.0 and the 1.2 target marked."""
+    rows = [r for r in pr.overhead_rows(run) if r["schedule"] == "automatic"
+            and (r["threads"] == run.full_threads or r["backend"] == "serial")]
     if not rows:
         return None
     groups = []

@@ -361,7 +361,7 @@ def overhead_rows(run: Run):
     workload, n, api, threads, backend, partner, time_us, partner_us, ratio."""
     rows = []
     for workload in ("overhead", "memory"):
-        for c in run.find(workload, None, threads=None, n=None, api=None):
+        for c in run.find(workload, None, threads=None, n=None, api=None, schedule=None):
             if c.impl not in PARTNER:
                 continue
             partner = PARTNER[c.impl]
@@ -370,11 +370,12 @@ def overhead_rows(run: Run):
             if r is None:
                 continue
             rows.append({"workload": workload, "n": c.param("n"), "api": c.param("api"),
-                         "threads": c.param("threads"), "backend": c.impl, "partner": partner,
+                         "threads": c.param("threads"), "backend": c.impl,
+                         "schedule": c.param("schedule") or "automatic", "partner": partner,
                          "time_us": c.time_us, "partner_us": r.time_us,
                          "ratio": c.time_us / r.time_us})
     rows.sort(key=lambda r: (r["workload"] != "overhead", r["n"] or 0, r["api"], r["threads"],
-                             impl_order(r["backend"])))
+                             impl_order(r["backend"]), r["schedule"] != "automatic"))
     return rows
 
 

@@ -87,12 +87,13 @@ def overhead_section(run: pr.Run, graph) -> list:
     out = []
     if graph:
         out += [f"![overhead ratios]({graph}.png)", ""]
-    out += ["| workload | items | api | threads | backend | time | raw loop | raw time | ratio |",
-            "|---|---:|---|---:|---|---:|---|---:|---:|"]
+    out += ["| workload | items | api | threads | backend | schedule | time | raw loop | raw time "
+            "| ratio |",
+            "|---|---:|---|---:|---|---|---:|---|---:|---:|"]
     for r in rows:
         mark = " ⚠" if r["ratio"] > 1.2 else ""
         out.append(f"| {r['workload']} | {r['n']:,} | {r['api']} | {r['threads']} | "
-                   f"{r['backend']} | {fmt_us(r['time_us'])} | {r['partner']} | "
+                   f"{r['backend']} | {r['schedule']} | {fmt_us(r['time_us'])} | {r['partner']} | "
                    f"{fmt_us(r['partner_us'])} | {fmt_ratio(r['ratio'])}{mark} |")
     full = [r for r in rows if r["threads"] == run.full_threads or r["backend"] == "serial"]
     over = [r for r in full if r["ratio"] > 1.2]
@@ -102,7 +103,8 @@ def overhead_section(run: pr.Run, graph) -> list:
     if over:
         worst = sorted(over, key=lambda r: -r["ratio"])[:6]
         out[-1] += ("Above the 1.2× target at full threads: " + "; ".join(
-            f"{r['backend']} on {r['workload']} {r['n']:,} {r['api']} ({r['ratio']:.2f}×)"
+            f"{r['backend']} ({r['schedule']}) on {r['workload']} {r['n']:,} {r['api']} "
+            f"({r['ratio']:.2f}×)"
             for r in worst) + ". Ratios of calls that last a microsecond or of the allocating "
             "10^7-item map (page faults) are the noisiest on a shared machine.")
     else:

@@ -32,6 +32,12 @@ class call_state {
   /// since one of them may fail at a lower index.
   [[nodiscard]] bool halted(std::size_t begin) const noexcept;
 
+  /// True when something watches the chunks go by: a stop token, a deadline or a progress
+  /// callback. Otherwise a chunk is only a unit of scheduling.
+  [[nodiscard]] bool watched() const noexcept {
+    return watch_stop_ || watch_deadline_ || watch_progress_;
+  }
+
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
  private:

@@ -4,7 +4,10 @@
 namespace parmap::detail {
 
 void run_serial(const loop& lp) {
-  const std::size_t chunk = lp.chunk_or_default();
+  // One thread needs no scheduling: unless the user set a chunk or something watches the
+  // chunks (stop, deadline, progress), the whole range is one chunk.
+  const std::size_t chunk =
+      lp.chunk == 0 && !lp.state->watched() ? lp.size : lp.chunk_or_default();
   for (std::size_t begin = 0; begin < lp.size && !lp.state->halted(begin); begin += chunk) {
     lp.run(begin, std::min(lp.size, begin + chunk));
   }

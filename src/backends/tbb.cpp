@@ -30,7 +30,12 @@ void run_tbb(const loop& lp) {
       return run_with(lp.chunk_or_default(), tbb::simple_partitioner());
     case schedule::automatic:
     case schedule::guided:
-      return run_with(lp.chunk != 0 ? lp.chunk : 1, tbb::auto_partitioner());
+      // The auto_partitioner splits on demand; a floor of 1/16 of a thread's share keeps it
+      // from cutting cheap items into more pieces than there is work to balance.
+      return run_with(lp.chunk != 0 ? lp.chunk
+                                    : std::max<std::size_t>(
+                                          lp.size / (static_cast<std::size_t>(lp.threads) * 16), 1),
+                      tbb::auto_partitioner());
   }
 }
 
