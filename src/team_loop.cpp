@@ -1,6 +1,7 @@
 #include "team_loop.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace parmap::detail {
 
@@ -48,14 +49,13 @@ void team_loop::work(unsigned participant, unsigned team_size) noexcept {
   }
 }
 
-void team_loop::run_own(deque& d) noexcept {
+void team_loop::run_own(deque& d, std::size_t& grain) noexcept {
   std::uint64_t r = d.range.load(std::memory_order_relaxed);
   for (;;) {
     const std::size_t next = next_of(r), end = end_of(r);
     if (next >= end) return;
-    // Once robbed, claims halve with what is left, so the last claims of uneven work are
-    // small and everyone ends together.
-    std::size_t take = grain_big_;
+    std::size_t take = grain == 0 ? grain_small_ : grain;
+    // Once robbed, claims also halve with what is left, so everyone ends together.
     if (d.robbed.load(std::memory_order_relaxed)) {
       take = std::min(take, std::max(grain_small_, (end - next) / 2));
     }
@@ -64,7 +64,21 @@ void team_loop::run_own(deque& d) noexcept {
       continue;  // a thief moved the end: look again
     }
     if (lp_.state->halted(next)) return;
-    lp_.run(next, next + take);
+    if (grain != 0) {
+      lp_.run(next, next + take);
+    } else {
+      // The first claim is small and timed: items that cost more than a claim's overhead
+      // many times over keep small claims (balance is then worth it); cheap items get
+      // claims large enough to cost about claim_target each, up to grain_big_.
+      constexpr double claim_target_ns = 20'000;
+      const auto t0 = std::chrono::steady_clock::now();
+      lp_.run(next, next + take);
+      const double ns = std::chrono::duration<double, std::nano>(
+                            std::chrono::steady_clock::now() - t0).count();
+      const double per_item = std::max(ns, 1.0) / static_cast<double>(take);
+      grain = std::clamp(static_cast<std::size_t>(claim_target_ns / per_item), grain_small_,
+                         grain_big_);
+    }
     r = d.range.load(std::memory_order_relaxed);
   }
 }
@@ -105,11 +119,13 @@ void team_loop::work_automatic(std::size_t participant, std::size_t team_size) n
   const std::size_t home = participant % slots_;
   deque& mine = deques_[home];
   mine.arrived.store(true, std::memory_order_relaxed);
+  // With a chunk set by the user, claims are that chunk; else the first claim is timed.
+  std::size_t grain = lp_.chunk != 0 ? lp_.chunk : 0;
   if (team_size != 0) {
-    for (std::size_t s = home + team_size; s < slots_; s += team_size) run_own(deques_[s]);
+    for (std::size_t s = home + team_size; s < slots_; s += team_size) run_own(deques_[s], grain);
   }
   do {
-    run_own(mine);
+    run_own(mine, grain);
   } while (steal_into(mine, home, team_size == 0));
 }
 

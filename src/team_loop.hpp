@@ -47,13 +47,15 @@ class team_loop {
   void work_static() noexcept;
   void work_dynamic() noexcept;
   void work_guided() noexcept;
-  void run_own(deque& d) noexcept;
+  /// Runs the owner's claims of `d` until it is empty. `grain` is this participant's claim
+  /// size: 0 until its first claim has been timed (see work_automatic).
+  void run_own(deque& d, std::size_t& grain) noexcept;
   [[nodiscard]] bool steal_into(deque& mine, std::size_t home, bool owners_may_be_missing) noexcept;
 
   const loop& lp_;
   const std::size_t slots_;
-  std::size_t grain_big_ = 1;    // automatic: the owner's claim while nobody steals from it
-  std::size_t grain_small_ = 1;  // automatic: the least claim once it was robbed
+  std::size_t grain_big_ = 1;    // automatic: the largest claim (cheap items)
+  std::size_t grain_small_ = 1;  // automatic: the smallest claim, and the first, timed one
   alignas(64) std::atomic<std::size_t> next_slot_{0};
   alignas(64) std::atomic<std::size_t> next_item_{0};
   deque inline_[inline_deques];
