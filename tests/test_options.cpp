@@ -107,13 +107,40 @@ TEST(Availability, ConfigMacrosAgree) {
   EXPECT_EQ(parmap::is_available(backend::stdpar), PARMAP_HAS_STDPAR != 0);
 }
 
+// CTest also runs this test with PARMAP_BACKEND=omp and PARMAP_BACKEND=cuda (see
+// tests/CMakeLists.txt): the variable is read once per process.
 TEST(Defaults, DefaultBackendIsTheBuildChoiceUnlessTheEnvironmentSaysOtherwise) {
   const char* env = std::getenv("PARMAP_BACKEND");
+  const std::vector<int> in = {1, 2, 3};
+  auto id = [](int x) { return x; };
+  bool usable = false;
+  if (env != nullptr && *env != '\0') {
+    try {
+      usable = parmap::is_available(parmap::backend_from_string(env));
+    } catch (const std::invalid_argument&) {
+    }
+  }
   if (env == nullptr || *env == '\0') {
     EXPECT_EQ(parmap::default_backend(), parmap::backend_from_string(PARMAP_DEFAULT_BACKEND_NAME));
     EXPECT_TRUE(parmap::is_available(parmap::default_backend()));
-  } else if (parmap::is_available(parmap::backend_from_string(env))) {
+  } else if (usable) {
     EXPECT_EQ(parmap::default_backend(), parmap::backend_from_string(env));
+    EXPECT_EQ(parmap::parallel_map(in, id), in);
+  } else {
+    // A variable naming no built-in backend never silently runs elsewhere: every call on the
+    // default fails, before any work, and says what is wrong; explicit backends still work.
+    EXPECT_FALSE(parmap::is_available(parmap::default_backend()));
+    int calls = 0;
+    try {
+      (void)parmap::parallel_map(in, [&](int x) { ++calls; return x; });
+      ADD_FAILURE() << "a call on an unusable default backend ran";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("PARMAP_BACKEND=" + std::string(env)),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(calls, 0);
+    EXPECT_EQ(parmap::parallel_map(in, id, {.backend = backend::threads}), in);
   }
 }
 
