@@ -27,8 +27,8 @@ team_loop::team_loop(const loop& lp) : lp_(lp), slots_(static_cast<std::size_t>(
   if (lp.chunk != 0) {
     grain_big_ = grain_small_ = lp.chunk;
   } else {
-    // About 4 claims per thread while the work stays balanced; down to 1/64 of a thread's
-    // share once thieves come, so uneven work still ends together.
+    // Claims range from 1/64 of a thread's share (costly items: balance is worth many
+    // claims) to 1/4 of it (cheap items: a few claims per thread); see run_own.
     grain_big_ = std::max<std::size_t>(lp.size / slots_ / 4, 1);
     grain_small_ = std::max<std::size_t>(lp.size / slots_ / 64, 1);
   }
@@ -78,6 +78,7 @@ void team_loop::run_own(deque& d, std::size_t& grain) noexcept {
       const double per_item = std::max(ns, 1.0) / static_cast<double>(take);
       grain = std::clamp(static_cast<std::size_t>(claim_target_ns / per_item), grain_small_,
                          grain_big_);
+      d.grain.store(grain, std::memory_order_relaxed);
     }
     r = d.range.load(std::memory_order_relaxed);
   }
@@ -91,10 +92,11 @@ bool team_loop::steal_into(deque& mine, std::size_t home, bool owners_may_be_mis
       const std::size_t next = next_of(r), end = end_of(r);
       if (next >= end) break;
       const bool absent = owners_may_be_missing && !victim.arrived.load(std::memory_order_relaxed);
-      // A leftover under half a claim stays with its owner: with cheap items, the cache
+      // A leftover under half its owner's claim stays there: with cheap items, the cache
       // traffic of a theft costs more than the items. An owner that may never come loses all.
       const std::size_t left = end - next;
-      if (!absent && left <= grain_big_ / 2) break;
+      const std::size_t owners_grain = victim.grain.load(std::memory_order_relaxed);
+      if (!absent && left <= (owners_grain == 0 ? grain_small_ : owners_grain) / 2) break;
       const std::size_t keep = absent ? 0 : left / 2;
       if (!victim.range.compare_exchange_weak(r, pack(next, next + keep),
                                               std::memory_order_relaxed)) {

@@ -36,6 +36,7 @@ class team_loop {
     std::atomic<std::uint64_t> range{0};
     std::atomic<bool> robbed{false};   // claims shrink once a thief has come
     std::atomic<bool> arrived{false};  // its owner has started
+    std::atomic<std::size_t> grain{0};  // its owner's claim size, once timed
   };
   static constexpr std::size_t inline_deques = 8;
   /// The largest loop the automatic schedule splits into deques; past it, it claims like
