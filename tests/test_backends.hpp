@@ -4,9 +4,20 @@
 #include <gtest/gtest.h>
 #include <parmap/parmap.hpp>
 
+#include <array>
+#include <cstddef>
 #include <string>
 
 namespace parmap_test {
+
+/// Every schedule, for tests that run each one.
+inline constexpr std::array all_schedules = {parmap::schedule::automatic, parmap::schedule::static_,
+                                             parmap::schedule::dynamic, parmap::schedule::guided};
+
+/// An exception type that derives from nothing, carrying the index that threw it.
+struct item_failed {
+  std::size_t index;
+};
 
 /// The test name suffix for a backend: its own name ("tbb").
 inline std::string backend_name(const testing::TestParamInfo<parmap::backend>& info) {

@@ -27,11 +27,10 @@
 namespace {
 
 using parmap::backend;
+using parmap_test::all_schedules;
 using parmap::schedule;
 using namespace std::chrono_literals;
 
-constexpr std::array all_schedules = {schedule::automatic, schedule::static_, schedule::dynamic,
-                                      schedule::guided};
 
 /// The largest number of threads seen inside fn at the same time.
 class concurrency_meter {

@@ -16,15 +16,11 @@
 namespace {
 
 using parmap::backend;
+using parmap_test::item_failed;
+using parmap_test::all_schedules;
 using parmap::schedule;
 
-constexpr std::array all_schedules = {schedule::automatic, schedule::static_, schedule::dynamic,
-                                      schedule::guided};
 
-/// An exception type that derives from nothing, carrying the index that threw it.
-struct item_failed {
-  std::size_t index;
-};
 
 /// A standard exception with a type of its own, to check that the type survives the trip.
 class bad_item : public std::runtime_error {

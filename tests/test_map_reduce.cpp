@@ -18,10 +18,8 @@
 namespace {
 
 using parmap::backend;
+using parmap_test::item_failed;
 
-struct item_failed {
-  std::size_t index;
-};
 
 std::uint64_t bits(double x) {
   std::uint64_t b;

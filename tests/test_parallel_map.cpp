@@ -20,10 +20,9 @@
 namespace {
 
 using parmap::backend;
+using parmap_test::all_schedules;
 using parmap::schedule;
 
-constexpr std::array all_schedules = {schedule::automatic, schedule::static_, schedule::dynamic,
-                                      schedule::guided};
 
 /// A cheap function whose value depends on every bit of its argument (splitmix64's finalizer).
 std::uint64_t mix(std::uint64_t x) {

@@ -25,6 +25,7 @@
 namespace {
 
 using parmap::backend;
+using parmap_test::item_failed;
 using namespace std::chrono_literals;
 
 static_assert(std::ranges::input_range<parmap::imap_stream<int>>);
@@ -32,10 +33,6 @@ static_assert(std::ranges::view<parmap::imap_stream<int>>);
 static_assert(std::same_as<std::ranges::range_value_t<parmap::imap_unordered_stream<int>>,
                            std::pair<std::size_t, int>>);
 
-/// An exception type that derives from nothing, carrying the index that threw it.
-struct item_failed {
-  std::size_t index;
-};
 
 /// Thrown by the inputs below while they are read.
 class input_failed : public std::runtime_error {

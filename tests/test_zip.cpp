@@ -14,10 +14,8 @@
 namespace {
 
 using parmap::backend;
+using parmap_test::item_failed;
 
-struct item_failed {
-  std::size_t index;
-};
 
 /// A result type without a default constructor.
 struct labelled {
