@@ -59,11 +59,6 @@ thread_pool& thread_pool::instance() {
   return pool;
 }
 
-std::size_t thread_pool::size() const {
-  std::lock_guard lock(mutex_);
-  return workers_.size();
-}
-
 thread_pool::~thread_pool() {
   std::lock_guard lock(mutex_);
   for (auto& w : workers_) w->assign(slot_stop);

@@ -41,9 +41,6 @@ class thread_pool {
   /// Returns when every thread that started the task has returned from it.
   void run(team_task& task, int helpers);
 
-  /// The number of worker threads started so far.
-  [[nodiscard]] std::size_t size() const;
-
   ~thread_pool();
 
  private:

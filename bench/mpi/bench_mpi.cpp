@@ -78,13 +78,19 @@ std::uint64_t work(kind what, std::uint64_t i) {
   return 0;
 }
 
-void run(benchmark::State& state, workload w, int ranks, MPI_Comm comm, int threads) {
-  const bool participant = comm != MPI_COMM_NULL;
+/// The items 0, 1, 2, ... of a workload on the root rank; the other ranks pass nothing.
+std::vector<std::uint64_t> root_input(const workload& w) {
   std::vector<std::uint64_t> input;
   if (world_rank == 0) {
     input.resize(item_count(w.what));
     for (std::size_t i = 0; i < input.size(); ++i) input[i] = i;
   }
+  return input;
+}
+
+void run(benchmark::State& state, workload w, int ranks, MPI_Comm comm, int threads) {
+  const bool participant = comm != MPI_COMM_NULL;
+  const std::vector<std::uint64_t> input = root_input(w);
   auto fn = [what = w.what](std::uint64_t i) { return work(what, i); };
   const parmap::options local{.threads = threads};
   sleepy_barrier(MPI_COMM_WORLD);
@@ -106,11 +112,7 @@ void run(benchmark::State& state, workload w, int ranks, MPI_Comm comm, int thre
 // one on every rank, and the counter `speedup` is the median of the per-pair ratios, so a load
 // that drifts during the run moves both sides of a ratio alike.
 void paired(benchmark::State& state, workload w, MPI_Comm alone, int threads) {
-  std::vector<std::uint64_t> input;
-  if (world_rank == 0) {
-    input.resize(item_count(w.what));
-    for (std::size_t i = 0; i < input.size(); ++i) input[i] = i;
-  }
+  const std::vector<std::uint64_t> input = root_input(w);
   auto fn = [what = w.what](std::uint64_t i) { return work(what, i); };
   const parmap::options local{.threads = threads};
   using clock = std::chrono::steady_clock;

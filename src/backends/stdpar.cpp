@@ -54,10 +54,9 @@ void run_stdpar(const loop& lp) {
   const std::size_t chunk =
       lp.schedule == schedule::static_ ? lp.static_chunk() : lp.chunk_or_default();
   const std::size_t chunks = chunk_count(lp.size, chunk);
-  run_in_arena(lp.threads, [&] {
+  arena_for(lp.threads).execute([&] {
     std::for_each(std::execution::par, chunk_iterator(0), chunk_iterator(chunks),
                   [&](std::size_t j) {
-                    const chunk_scope nested_calls_stay_here;
                     lp.enter();
                     place_thread(lp.placement, static_cast<unsigned>(
                                                    tbb::this_task_arena::current_thread_index()));

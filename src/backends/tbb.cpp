@@ -12,14 +12,13 @@ namespace parmap::detail {
 
 void run_tbb(const loop& lp) {
   auto body = [&lp](const tbb::blocked_range<std::size_t>& r) {
-    const chunk_scope nested_calls_stay_here;
     lp.enter();
     place_thread(lp.placement, static_cast<unsigned>(tbb::this_task_arena::current_thread_index()));
     lp.run(r.begin(), r.end());
     lp.leave();
   };
   auto run_with = [&](std::size_t grain, const auto& partitioner) {
-    run_in_arena(lp.threads, [&] {
+    arena_for(lp.threads).execute([&] {
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, lp.size, grain), body, partitioner);
     });
   };
