@@ -12,6 +12,7 @@
 #include "backends/loop.hpp"
 #include "parmap/config.hpp"
 #include "parmap/errors.hpp"
+#include "process_cpus.hpp"
 #include "tsan.hpp"
 
 namespace parmap {
@@ -124,15 +125,7 @@ std::string_view to_string(placement p) noexcept {
 }
 
 unsigned usable_cpus() noexcept {
-  static const unsigned cpus = [] {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-      const int n = CPU_COUNT(&set);
-      if (n > 0) return static_cast<unsigned>(n);
-    }
-    return std::max(std::thread::hardware_concurrency(), 1u);
-  }();
-  return cpus;
+  return static_cast<unsigned>(CPU_COUNT(&detail::process_cpu_mask()));
 }
 
 int resolve_threads(int threads) {

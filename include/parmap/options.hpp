@@ -48,7 +48,7 @@ inline constexpr int max_threads = 4096;
 struct options {
   /// Where the call runs; see backend and default_backend().
   parmap::backend backend = parmap::default_backend();
-  /// 0: every logical CPU this process may run on (its affinity mask, read at first use).
+  /// 0: every logical CPU this process may run on (usable_cpus()).
   /// N > 0: exactly N threads (more than the CPUs is allowed: latency-bound work wants it).
   /// N < 0: joblib's rule, max(cpus + 1 + N, 1): -1 is all CPUs, -2 all but one.
   /// The calling thread counts as one of them. At most N threads run the function.
@@ -70,7 +70,8 @@ struct options {
   parmap::placement placement = parmap::placement::none;
 };
 
-/// The number of logical CPUs this process may run on (its affinity mask), read once.
+/// The number of logical CPUs this process may run on: its affinity mask as it was when
+/// libparmap was loaded, whichever thread asks (a thread that pinned itself does not change it).
 [[nodiscard]] unsigned usable_cpus() noexcept;
 
 /// The thread count a call with these options uses: the rule documented at options::threads.
