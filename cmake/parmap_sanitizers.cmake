@@ -1,6 +1,10 @@
 # Warnings and the sanitizer builds (PARMAP_SANITIZE=thread | address).
 set(PARMAP_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion)
 
+if(NOT PARMAP_SANITIZE STREQUAL "")
+  # The sanitizer builds are optimized (RelWithDebInfo) but check parmap's invariants too.
+  add_compile_definitions(PARMAP_ENABLE_ASSERTS)
+endif()
 if(PARMAP_SANITIZE STREQUAL "thread")
   add_compile_options(-fsanitize=thread -g -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)

@@ -2,15 +2,22 @@
 
 #include <chrono>
 
+#include "parmap/detail/assert.hpp"
 #include "parmap/options.hpp"
+#include "process_cpus.hpp"
 
 namespace parmap::detail {
 namespace {
 
-// A worker's slot: empty, a task assigned to it, the task running, or the order to stop.
+// A worker's slot: empty, a call's task assigned to it (the task's address), the task running,
+// or the task done. Only the worker moves it from running to done; only the call that assigned
+// the task moves it from assigned or done back to empty, and then returns the worker to the
+// idle list. So the worker's last touch of a call is a store to its own slot, which lives as
+// long as the pool: after it, the caller may return and destroy the task.
 constexpr std::uintptr_t slot_empty = 0;
 constexpr std::uintptr_t slot_running = 1;
-constexpr std::uintptr_t slot_stop = 2;
+constexpr std::uintptr_t slot_done = 2;
+constexpr std::uintptr_t first_task = 3;  // every task address is above the states
 
 // How long an idle worker (and a caller waiting for its helpers) spins before it sleeps:
 // long enough that back-to-back calls never pay for a wake-up, short enough to be invisible
@@ -47,49 +54,36 @@ struct alignas(64) thread_pool::worker {
   unsigned index = 0;                   // its place in the team it is assigned to
   std::thread thread;
 
-  void assign(std::uintptr_t value) noexcept {
-    slot.store(value, std::memory_order_release);
+  void assign(std::uintptr_t task) noexcept {
+    slot.store(task, std::memory_order_release);
     wake.fetch_add(1, std::memory_order_release);
     wake.notify_one();
   }
 };
 
 thread_pool& thread_pool::instance() {
-  static thread_pool pool;
-  return pool;
-}
-
-thread_pool::~thread_pool() {
-  std::lock_guard lock(mutex_);
-  for (auto& w : workers_) w->assign(slot_stop);
-  for (auto& w : workers_) w->thread.join();
+  // Never destroyed: see thread_pool.hpp. Reachable from here, so leak checkers stay quiet.
+  static thread_pool* const pool = new thread_pool();
+  return *pool;
 }
 
 void thread_pool::work(worker& w) noexcept {
+  // A new thread inherits the mask of whichever thread started it; a caller's pin is its own.
+  unpin_to_process_cpus();
   for (;;) {
     const std::uint32_t seen = w.wake.load(std::memory_order_acquire);
-    std::uintptr_t s = spin_until(w.slot, [](std::uintptr_t v) { return v != slot_empty; });
-    if (s == slot_empty) {
+    std::uintptr_t s = spin_until(w.slot, [](std::uintptr_t v) { return v >= first_task; });
+    if (s < first_task) {
       w.wake.wait(seen, std::memory_order_acquire);
       continue;
     }
-    if (s == slot_stop) return;
     // The caller may take the assignment back if it finished the work alone; whoever wins
     // this exchange decides whether the task sees this worker at all.
     if (!w.slot.compare_exchange_strong(s, slot_running, std::memory_order_acq_rel)) continue;
-    auto* task = reinterpret_cast<team_task*>(s);
-    task->participate(w.index);
-    std::uintptr_t running = slot_running;
-    const bool stopping =
-        !w.slot.compare_exchange_strong(running, slot_empty, std::memory_order_acq_rel);
-    if (!stopping) {
-      std::lock_guard lock(mutex_);
-      idle_.push_back(&w);
-    }
-    // The last touch of the task: after this increment its caller may return.
-    task->finished_.fetch_add(1, std::memory_order_release);
-    task->finished_.notify_all();
-    if (stopping) return;
+    reinterpret_cast<team_task*>(s)->participate(w.index);
+    // The last touch of the call: from here on its caller may return.
+    w.slot.store(slot_done, std::memory_order_release);
+    w.slot.notify_all();
   }
 }
 
@@ -141,24 +135,22 @@ void thread_pool::run(team_task& task, int helpers) {
   task.participate(0);
 
   // Helpers that have not started yet are not needed any more: take them back, so the caller
-  // never waits for a sleeping thread to wake up just to find nothing left to do.
-  std::uint32_t started = 0;
-  std::size_t revoked = 0;
+  // never waits for a sleeping thread to wake up just to find nothing left to do. Then wait
+  // for the ones that started, and return every helper to the idle list.
   for (std::size_t i = 0; i < recruited; ++i) {
+    std::atomic<std::uintptr_t>& slot = team[i]->slot;
     std::uintptr_t expected = token;
-    if (team[i]->slot.compare_exchange_strong(expected, slot_empty, std::memory_order_acq_rel)) {
-      team[revoked++] = team[i];
-    } else {
-      ++started;
+    if (slot.compare_exchange_strong(expected, slot_empty, std::memory_order_acq_rel)) continue;
+    auto finished = [](std::uintptr_t v) { return v == slot_done; };
+    for (std::uintptr_t v; !finished(v = spin_until(slot, finished));) {
+      slot.wait(v, std::memory_order_acquire);
     }
+    PARMAP_ASSERT(slot.load(std::memory_order_relaxed) == slot_done);
+    slot.store(slot_empty, std::memory_order_relaxed);
   }
-  if (revoked != 0) {
+  if (recruited != 0) {
     std::lock_guard lock(mutex_);
-    idle_.insert(idle_.end(), team, team + revoked);
-  }
-  auto all_back = [started](std::uint32_t v) { return v >= started; };
-  for (std::uint32_t v; !all_back(v = spin_until(task.finished_, all_back));) {
-    task.finished_.wait(v, std::memory_order_acquire);
+    idle_.insert(idle_.end(), team, team + recruited);
   }
 }
 

@@ -6,6 +6,12 @@
 // from many threads at once cannot deadlock: in the worst case the caller does all the work.
 // Idle workers spin for a short while (a follow-up call then starts in well under a
 // microsecond) and then sleep on a futex, using no CPU.
+//
+// Lifetime: the pool is made on first use and never destroyed. Its workers sleep between
+// calls and end with the process, as libgomp's and oneTBB's do. So exit never waits for work
+// that other threads still run, and a call from a static destructor (or from a thread still
+// running during exit) finds the pool intact. No thread is ever detached: each worker belongs
+// to the pool for the life of the process.
 
 #include <atomic>
 #include <cstdint>
@@ -25,23 +31,21 @@ class team_task {
 
  protected:
   ~team_task() = default;
-
- private:
-  friend class thread_pool;
-  std::atomic<std::uint32_t> finished_{0};  // helpers that returned from participate()
 };
 
 class thread_pool {
  public:
-  /// The process-wide pool, started on first use.
+  /// The process-wide pool, started on first use and never destroyed (see above).
   static thread_pool& instance();
 
   /// Runs task.participate() on the calling thread and on up to `helpers` pool workers (the
   /// pool grows to the largest number ever asked for, at most max_threads - 1 workers).
-  /// Returns when every thread that started the task has returned from it.
+  /// Returns when every thread that started the task has returned from it; no worker touches
+  /// the task after that.
   void run(team_task& task, int helpers);
 
-  ~thread_pool();
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
 
  private:
   struct worker;
@@ -50,7 +54,7 @@ class thread_pool {
 
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<worker>> workers_;  // guarded by mutex_
-  std::vector<worker*> idle_;                     // guarded by mutex_; most recently idle last
+  std::vector<worker*> idle_;  // guarded by mutex_; not assigned to any call, most recent last
 };
 
 }  // namespace parmap::detail
