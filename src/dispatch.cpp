@@ -51,7 +51,8 @@ struct default_choice {
 constexpr auto unusable_default = static_cast<backend>(255);
 
 const default_choice& the_default() {
-  static const default_choice choice = [] {
+  // Never destroyed: calls made while the process exits read it too.
+  static const default_choice* const choice = new default_choice([] {
     default_choice c;
     const char* env = std::getenv("PARMAP_BACKEND");
     if (env == nullptr || *env == '\0') return c;
@@ -67,8 +68,8 @@ const default_choice& the_default() {
     }
     if (!c.error.empty()) c.value = unusable_default;
     return c;
-  }();
-  return choice;
+  }());
+  return *choice;
 }
 
 }  // namespace
@@ -184,6 +185,9 @@ void execute(const plan& p, const options& opt, std::size_t size, chunk_body bod
     throw parmap::timeout();
   }
 
+  // The caller works as one of the call's threads: whatever a placement pins, it gets back
+  // exactly its own mask when the call ends, also when fn throws.
+  const placement_scope caller_placement(lp.placement);
   tsan_release(&state);
   switch (p.backend) {
     case backend::serial: run_serial(lp); break;
@@ -200,8 +204,6 @@ void execute(const plan& p, const options& opt, std::size_t size, chunk_body bod
     default: throw std::logic_error("parmap: make_plan let an unavailable backend through");
   }
   tsan_acquire(&state);
-  // The caller worked as one of the call's threads: give it back its own affinity.
-  if (lp.placement != placement::none) place_thread(placement::none, 0);
   state.finish();
 }
 

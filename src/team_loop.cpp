@@ -40,6 +40,7 @@ std::size_t team_loop::slot_begin(std::size_t slot) const noexcept {
 }
 
 void team_loop::work(unsigned participant, unsigned team_size) noexcept {
+  const placement_scope placed(lp_.placement);
   place_thread(lp_.placement, participant);
   switch (lp_.schedule) {
     case schedule::automatic: return work_automatic(participant, team_size);

@@ -89,8 +89,9 @@ topology detect_uncached() {
 }  // namespace
 
 topology detect_topology() {
-  static const topology cached = detect_uncached();
-  return cached;
+  // Never destroyed: calls made while the process exits (placement, reports) read it too.
+  static const topology* const cached = new topology(detect_uncached());
+  return *cached;
 }
 
 topology synthetic_topology(std::string_view description) {

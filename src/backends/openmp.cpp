@@ -18,6 +18,8 @@ void run_thread(const loop& lp, team_loop& team, std::size_t chunk, std::size_t 
     team.work(static_cast<unsigned>(omp_get_thread_num()),
               static_cast<unsigned>(omp_get_num_threads()));  // places the thread itself
   } else {
+    // OpenMP's threads are the user's too: whatever a placement pins ends with the region.
+    const placement_scope placed(lp.placement);
     place_thread(lp.placement, static_cast<unsigned>(omp_get_thread_num()));
     auto run_chunk = [&](std::size_t j) { lp.run(j * chunk, std::min(lp.size, (j + 1) * chunk)); };
     // Each loop ends with nowait: the region's own closing barrier is the only join needed.

@@ -4,6 +4,8 @@
 namespace parmap::detail {
 
 void run_serial(const loop& lp) {
+  // The caller is the call's only thread, participant 0; the front gives back its own mask.
+  place_thread(lp.placement, 0);
   // One thread needs no scheduling: unless the user set a chunk or something watches the
   // chunks (stop, deadline, progress), the whole range is one chunk.
   const std::size_t chunk =
