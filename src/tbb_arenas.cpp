@@ -1,46 +1,96 @@
 #include "tbb_arenas.hpp"
 
 #include <map>
-#include <memory>
-#include <mutex>
 
-#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/task_scheduler_observer.h>
+
+#include "parmap/detail/assert.hpp"
+#include "placement.hpp"
 
 namespace parmap::detail {
+
+/// Gives a TBB worker back its own mask when it leaves the arena, if a placement pinned it.
+class worker_unpinner final : public tbb::task_scheduler_observer {
+ public:
+  explicit worker_unpinner(tbb::task_arena& a) : tbb::task_scheduler_observer(a) { observe(true); }
+  ~worker_unpinner() override { observe(false); }
+  worker_unpinner(const worker_unpinner&) = delete;
+  worker_unpinner& operator=(const worker_unpinner&) = delete;
+
+  void on_scheduler_exit(bool is_worker) override {
+    // The caller's own mask is the front's business (placement_scope).
+    if (is_worker) restore_placement(not_pinned);
+  }
+};
+
+struct thread_arena {
+  explicit thread_arena(int threads) : arena(threads, 1) { arena.initialize(); }
+  tbb::task_arena arena;
+  std::unique_ptr<worker_unpinner> unpinner;  // attached by the first call with a placement
+};
+
 namespace {
 
-/// Lets TBB start `threads` threads even where that is more than the CPUs.
-void allow_parallelism(int threads) {
-  static std::mutex mutex;
-  static std::unique_ptr<tbb::global_control> limit;
-  static int limit_value = 0;
-  std::lock_guard lock(mutex);
-  const auto allowed = static_cast<int>(
-      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
-  if (threads > allowed && threads > limit_value) {
-    // The newest control must exist before the old one goes, or the limit drops back.
-    auto raised = std::make_unique<tbb::global_control>(
-        tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
-    limit = std::move(raised);
-    limit_value = threads;
+/// The arenas of one calling thread, by thread count.
+using thread_arenas = std::map<int, std::unique_ptr<thread_arena>>;
+
+// Plain thread_locals (trivially destructible) stay readable while the thread ends; the
+// releaser below frees the arenas then. A call made after that (from a static destructor of
+// the main thread, say) finds `arenas_released` and uses a one-off arena.
+thread_local thread_arenas* arenas = nullptr;
+thread_local bool arenas_released = false;
+
+struct arenas_releaser {
+  bool armed = false;
+  ~arenas_releaser() {
+    delete arenas;
+    arenas = nullptr;
+    arenas_released = true;
   }
+};
+thread_local arenas_releaser release_arenas_at_thread_exit;
+
+thread_arena* find_or_make(int threads) {
+  if (arenas_released) return nullptr;
+  if (arenas == nullptr) {
+    arenas = new thread_arenas();
+    release_arenas_at_thread_exit.armed = true;  // its destructor frees `arenas`
+  }
+  auto& entry = (*arenas)[threads];
+  if (!entry) entry = std::make_unique<thread_arena>(threads);
+  return entry.get();
+}
+
+/// TBB's own thread limit when nobody has set one: what oneTBB finds usable (it reads the
+/// affinity mask and the cgroup quota itself).
+int tbb_default_parallelism() {
+  static const int n = tbb::info::default_concurrency();
+  return n;
 }
 
 }  // namespace
 
-tbb::task_arena& arena_for(int threads) {
-  // Each calling thread has arenas of its own: their one reserved slot is always free for it,
-  // so entering never waits for threads that may themselves be waiting for this caller (a
-  // thread of an OpenMP team inside a TBB chunk, say). TBB's worker threads are shared by all
-  // arenas and bounded by the global limit, so this adds no threads.
-  thread_local std::map<int, std::unique_ptr<tbb::task_arena>> arenas;
-  auto& arena = arenas[threads];
-  if (!arena) {
-    allow_parallelism(threads);
-    arena = std::make_unique<tbb::task_arena>(threads, 1);
-    arena->initialize();
+arena_lease::arena_lease(int threads, placement where) {
+  PARMAP_ASSERT(threads >= 1);
+  // Only a call that wants more threads than TBB starts by default raises the limit, and only
+  // while it runs. TBB keeps the smallest of all live limits, so a lower one the user set
+  // still wins.
+  if (threads > tbb_default_parallelism()) {
+    raised_limit_.emplace(tbb::global_control::max_allowed_parallelism,
+                          static_cast<std::size_t>(threads));
   }
-  return *arena;
+  thread_arena* mine = find_or_make(threads);
+  if (mine == nullptr) {
+    one_off_ = std::make_unique<thread_arena>(threads);
+    mine = one_off_.get();
+  }
+  if (where != placement::none && !mine->unpinner) {
+    mine->unpinner = std::make_unique<worker_unpinner>(mine->arena);
+  }
+  arena_ = &mine->arena;
 }
+
+arena_lease::~arena_lease() = default;
 
 }  // namespace parmap::detail

@@ -54,7 +54,8 @@ void run_stdpar(const loop& lp) {
   const std::size_t chunk =
       lp.schedule == schedule::static_ ? lp.static_chunk() : lp.chunk_or_default();
   const std::size_t chunks = chunk_count(lp.size, chunk);
-  arena_for(lp.threads).execute([&] {
+  arena_lease lease(lp.threads, lp.placement);
+  lease.arena().execute([&] {
     std::for_each(std::execution::par, chunk_iterator(0), chunk_iterator(chunks),
                   [&](std::size_t j) {
                     lp.enter();

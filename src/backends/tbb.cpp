@@ -18,7 +18,8 @@ void run_tbb(const loop& lp) {
     lp.leave();
   };
   auto run_with = [&](std::size_t grain, const auto& partitioner) {
-    arena_for(lp.threads).execute([&] {
+    arena_lease lease(lp.threads, lp.placement);
+    lease.arena().execute([&] {
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, lp.size, grain), body, partitioner);
     });
   };
