@@ -35,7 +35,9 @@ struct stream_options {
 /// imap (Order = input, yields R) and imap_unordered (Order = completion, yields
 /// std::pair<std::size_t, R>: the input's index and its result). A view: it moves, it does not
 /// copy. Destroying it (or leaving a loop over it early) stops the work: items not started yet
-/// never start; the destructor waits for the calls of fn that are running, and for nothing else.
+/// never start; the destructor waits for the calls of fn that are running and for a read of
+/// the input in progress (an input whose read blocks forever blocks the destructor), then for
+/// the stream's driver thread to return, which it does at once. It leaves no thread behind.
 template <class R, detail::stream_order Order>
 class basic_stream : public std::ranges::view_interface<basic_stream<R, Order>> {
   using channel = detail::stream_channel<R, Order>;
@@ -114,13 +116,8 @@ class basic_stream : public std::ranges::view_interface<basic_stream<R, Order>> 
 
   void stop() noexcept {
     if (!channel_) return;
-    // A driver that never reached a worker is waiting for the backend to give it a thread
-    // (see detail/stream_state.hpp); it holds the channel and leaves as soon as it gets one.
-    if (channel_->close()) {
-      driver_.join();
-    } else {
-      driver_.detach();
-    }
+    channel_->close();
+    driver_.join();
     channel_.reset();
   }
 

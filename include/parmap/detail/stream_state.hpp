@@ -140,19 +140,15 @@ class stream_channel {
   /// Consumer: the result next() moved to.
   [[nodiscard]] value_type& current() noexcept { return *current_; }
 
-  /// Owner, once: no item starts any more; waits for the items that are running. Returns true
-  /// when the driver can be joined: it is not waiting for the backend to start a batch (so it
-  /// returns as soon as the running items end), or it has returned.
-  bool close() noexcept {
+  /// Owner, once: no item starts any more; waits for the items that are running (and, since
+  /// the input is read under the lock, for a read in progress). The driver then returns as
+  /// soon as its batch does: every backend runs a batch on the driver's own thread too, so a
+  /// batch never waits for a thread the backend cannot give.
+  void close() noexcept {
     std::unique_lock lock(mutex_);
     closed_ = true;
     work_cv_.notify_all();
     result_cv_.wait(lock, [&] { return running_.empty(); });
-    // A batch that has not started yet usually starts in a moment: wait for it a little, so
-    // the owner can join the driver instead of leaving it behind.
-    result_cv_.wait_for(lock, 2 * stream_start_grace,
-                        [&] { return !batch_pending_ || driver_returned_; });
-    return !batch_pending_ || driver_returned_;
   }
 
   /// Driver: whenever an item may be claimed, runs a batch of worker slots through the
@@ -181,7 +177,6 @@ class stream_channel {
     }
     std::lock_guard lock(mutex_);
     batch_pending_ = false;
-    driver_returned_ = true;
     result_cv_.notify_all();
   }
 
@@ -392,7 +387,6 @@ class stream_channel {
   // batch_since_; the stream's creation counts as the first request).
   bool batch_pending_ = true;
   std::chrono::steady_clock::time_point batch_since_;
-  bool driver_returned_ = false;
   std::size_t fail_index_ = no_index;
   std::exception_ptr failure_;
   // input order: results of items [delivered_, pulled_), empty until the item is done
