@@ -1,8 +1,9 @@
 # Checks parmap's CMake package as users consume it (run with cmake -P by CTest):
 #  1. cmake --install the build under test into a fresh prefix, then build and run the consumer
 #     with find_package(parmap) from that prefix;
-#  2. build and run the consumer with add_subdirectory(<source tree>); only the always-present
-#     backends are built there, to keep the check quick.
+#  2. build and run the consumer with add_subdirectory(<source tree>), checking that parmap left
+#     the parent's defaults alone; only the always-present backends are built there, to keep the
+#     check quick.
 # Inputs: PARMAP_SOURCE_DIR, PARMAP_BINARY_DIR, WORK_DIR, GENERATOR, CXX_COMPILER, CONFIG.
 foreach(var PARMAP_SOURCE_DIR PARMAP_BINARY_DIR WORK_DIR GENERATOR CXX_COMPILER CONFIG)
   if(NOT DEFINED ${var})
@@ -42,10 +43,25 @@ step("configure with find_package" "${CMAKE_COMMAND}" -S "${consumer_dir}" -B "$
 step("build with find_package" "${CMAKE_COMMAND}" --build "${WORK_DIR}/package" --config "${CONFIG}")
 step("run with find_package" "${WORK_DIR}/package/parmap_consumer")
 
-step("configure with add_subdirectory" "${CMAKE_COMMAND}" -S "${consumer_dir}"
-     -B "${WORK_DIR}/subdirectory" ${common} -DPARMAP_CONSUMER_MODE=subdirectory
-     "-DPARMAP_SOURCE_DIR=${PARMAP_SOURCE_DIR}" -DPARMAP_WITH_OPENMP=OFF -DPARMAP_WITH_TBB=OFF
-     -DPARMAP_WITH_STDPAR=OFF -DPARMAP_WITH_MPI=OFF)
+# add_subdirectory: parmap as a subproject must leave the parent's defaults alone. The consumer
+# compares them before and after add_subdirectory (tests/consumer/CMakeLists.txt); here it is
+# configured as a parent with its own build type and no BUILD_SHARED_LIBS (built and run), and
+# as a parent with no build type and BUILD_SHARED_LIBS=ON (configured only). Neither the
+# environment's CMAKE_BUILD_TYPE nor its CMAKE_EXPORT_COMPILE_COMMANDS may stand in for the
+# parent's choice.
+set(subdirectory "${CMAKE_COMMAND}" -E env --unset=CMAKE_BUILD_TYPE
+    --unset=CMAKE_EXPORT_COMPILE_COMMANDS "${CMAKE_COMMAND}" -S "${consumer_dir}" -G "${GENERATOR}"
+    "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" -DPARMAP_CONSUMER_MODE=subdirectory
+    "-DPARMAP_SOURCE_DIR=${PARMAP_SOURCE_DIR}" -DPARMAP_WITH_OPENMP=OFF -DPARMAP_WITH_TBB=OFF
+    -DPARMAP_WITH_STDPAR=OFF -DPARMAP_WITH_MPI=OFF)
+step("configure with add_subdirectory" ${subdirectory} -B "${WORK_DIR}/subdirectory"
+     -DCMAKE_BUILD_TYPE=Debug -DPARMAP_EXPECTED_BUILD_TYPE=Debug)
+if(EXISTS "${WORK_DIR}/subdirectory/compile_commands.json")
+  message(FATAL_ERROR "add_subdirectory(parmap) turned on CMAKE_EXPORT_COMPILE_COMMANDS for the "
+                      "parent: ${WORK_DIR}/subdirectory/compile_commands.json")
+endif()
 step("build with add_subdirectory" "${CMAKE_COMMAND}" --build "${WORK_DIR}/subdirectory"
-     --config "${CONFIG}" --parallel 2)
+     --config Debug --parallel 2)
 step("run with add_subdirectory" "${WORK_DIR}/subdirectory/parmap_consumer")
+step("configure with add_subdirectory, no build type, BUILD_SHARED_LIBS=ON" ${subdirectory}
+     -B "${WORK_DIR}/subdirectory-shared" -DBUILD_SHARED_LIBS=ON "-DPARMAP_EXPECTED_BUILD_TYPE=")
