@@ -2,6 +2,15 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
+# Whether libparmap is a static library, from the target itself: as a subproject it follows the
+# parent's BUILD_SHARED_LIBS, which may be unset.
+get_target_property(parmap_type parmap TYPE)
+if(parmap_type STREQUAL "STATIC_LIBRARY")
+  set(PARMAP_IS_STATIC 1)
+else()
+  set(PARMAP_IS_STATIC 0)
+endif()
+
 install(TARGETS parmap EXPORT parmap-targets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
