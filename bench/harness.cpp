@@ -378,6 +378,18 @@ void add_context(const config& cfg) {
   benchmark::AddCustomContext("numa_nodes", std::to_string(t.numa_nodes));
   benchmark::AddCustomContext("smt", t.smt() ? "yes" : "no");
   benchmark::AddCustomContext("usable_cpus", std::to_string(parmap::usable_cpus()));
+  // What threads = 0 means here and why: under a container's CPU quota it is far fewer than
+  // usable_cpus, and the figures of a run are read differently. A bad PARMAP_NUM_THREADS throws
+  // here, ending the run with its message before any case.
+  const parmap::cpu_allowance allowance = parmap::detect_cpu_allowance();
+  char quota[32] = "none";
+  if (allowance.quota_cpus > 0) std::snprintf(quota, sizeof quota, "%g", allowance.quota_cpus);
+  benchmark::AddCustomContext("cpu_quota", quota);
+  benchmark::AddCustomContext("cpu_quota_file",
+                              allowance.quota_file.empty() ? "none" : allowance.quota_file);
+  benchmark::AddCustomContext("default_threads", std::to_string(allowance.threads));
+  benchmark::AddCustomContext("default_threads_source", allowance.source);
+  benchmark::AddCustomContext("cpu_allowance", parmap::describe(allowance));
   benchmark::AddCustomContext("cpus_by_core", join_numbers(t.cpus_by_core));
   benchmark::AddCustomContext("compiler", PARMAP_BENCH_COMPILER);
   benchmark::AddCustomContext("cxx_flags", PARMAP_BENCH_CXX_FLAGS);
@@ -394,8 +406,8 @@ void add_context(const config& cfg) {
   benchmark::AddCustomContext("bench_mode", cfg.quick ? "quick" : "full");
   benchmark::AddCustomContext("thread_counts", join_numbers(cfg.threads));
   benchmark::AddCustomContext("full_threads", std::to_string(cfg.full_threads));
-  for (const char* var :
-       {"OMP_WAIT_POLICY", "OMP_PROC_BIND", "OMP_PLACES", "GOMP_SPINCOUNT", "PARMAP_BACKEND"}) {
+  for (const char* var : {"OMP_WAIT_POLICY", "OMP_PROC_BIND", "OMP_PLACES", "GOMP_SPINCOUNT",
+                          "PARMAP_BACKEND", "PARMAP_NUM_THREADS"}) {
     if (const char* value = std::getenv(var)) benchmark::AddCustomContext(var, value);
   }
 }

@@ -8,6 +8,7 @@ Usage: scripts/report.py RESULTS.json [--out DIR]
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import sys
@@ -47,6 +48,29 @@ def default_out(run: pr.Run) -> str:
 
 # ---- the sections ---------------------------------------------------------------------------
 
+def default_threads_text(c: dict) -> str:
+    """Where threads = 0 got its number in the run: PARMAP_NUM_THREADS, a cgroup CPU quota
+    (a container's or a batch job's) or the affinity mask."""
+    if "default_threads" not in c:
+        return "not recorded"
+    source = c.get("default_threads_source", "?")
+    text = f"{c['default_threads']}, from " + (
+        source if source == "PARMAP_NUM_THREADS" else f"the {source}")
+    quota = c.get("cpu_quota", "none")
+    if quota in ("", "none"):
+        return text + "; no cgroup CPU quota"
+    return text + f"; cgroup CPU quota {quota} CPUs (`{c.get('cpu_quota_file', '?')}`)"
+
+
+def quota_cpus(c: dict):
+    """The run's cgroup CPU quota in CPUs, or None."""
+    try:
+        quota = float(c.get("cpu_quota", "none"))
+    except (TypeError, ValueError):
+        return None
+    return quota if quota > 0 else None
+
+
 def machine_section(run: pr.Run) -> list:
     c = run.context
     rows = [
@@ -55,6 +79,7 @@ def machine_section(run: pr.Run) -> list:
         ("topology", c.get("topology", f"{run.logical} logical CPUs, {run.physical} cores")),
         ("CPUs usable by the run", c.get("usable_cpus", "?") + (
             f" (OS indices by core: {c['cpus_by_core']})" if c.get("cpus_by_core") else "")),
+        ("threads = 0 means", default_threads_text(c)),
         ("SMT (hyperthreads)", "yes" if run.smt else "no"),
         ("compiler", c.get("compiler", "?")),
         ("flags", f"`{c.get('cxx_flags', '?')}`"),
@@ -72,6 +97,11 @@ def machine_section(run: pr.Run) -> list:
             f"{len(run.cases)} cases" + (f", {len(run.skipped)} reported errors "
                                          f"({', '.join(run.skipped[:5])})" if run.skipped else "")
             + "."]
+    quota = quota_cpus(c)
+    if quota is not None and quota < run.full_threads:
+        out += ["", f"**Note:** the run had a cgroup CPU quota of {quota:g} CPUs: every thread "
+                f"count above {math.ceil(quota)} shares that much CPU time, so speedups stop "
+                "growing there whatever the CPU count says."]
     load = c.get("load_avg", [])
     if load and load[0] > 0.5 * run.logical:
         out += ["", f"**Note:** the load average was {load[0]:.1f} on {run.logical} CPUs when the "

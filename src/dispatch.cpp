@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "backends/loop.hpp"
+#include "cpu_allowance.hpp"
 #include "parmap/config.hpp"
 #include "parmap/errors.hpp"
 #include "process_cpus.hpp"
@@ -135,10 +136,15 @@ int resolve_threads(int threads) {
                                 " is out of range (|threads| <= " +
                                 std::to_string(max_threads) + ")");
   }
-  const int cpus = static_cast<int>(usable_cpus());
-  if (threads == 0) return cpus;
   if (threads > 0) return threads;
-  return std::max(cpus + 1 + threads, 1);
+  const auto& allowance = detail::process_allowance();
+  if (threads == 0) {
+    if (!allowance.error.empty()) throw std::invalid_argument(allowance.error);
+    return static_cast<int>(allowance.allowance.threads);
+  }
+  // Counted from what the machine allows, not from PARMAP_NUM_THREADS: "all CPUs but one"
+  // should not change meaning with a variable that sets the default.
+  return std::max(static_cast<int>(allowance.quota_threads) + 1 + threads, 1);
 }
 
 namespace detail {

@@ -2,12 +2,13 @@
 #include "parmap/topology.hpp"
 
 #include <hwloc.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
 
-#include "parmap/options.hpp"
+#include "process_cpus.hpp"
 
 namespace parmap {
 namespace {
@@ -65,25 +66,34 @@ topology summarize(hwloc_topology_t t) {
 }
 
 topology detect_uncached() {
-  hwloc_topology_t raw = nullptr;
+  const cpu_set_t& mask = detail::process_cpu_mask();
   topology fallback;
-  fallback.logical_cpus = fallback.physical_cores = usable_cpus();
   fallback.packages = fallback.numa_nodes = 1;
-  for (unsigned i = 0; i < fallback.logical_cpus; ++i) {
-    fallback.cpus_by_core.push_back(i);
-    fallback.cores.push_back({i});
+  for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &mask)) continue;
+    fallback.cpus_by_core.push_back(cpu);
+    fallback.cores.push_back({cpu});
   }
+  fallback.logical_cpus = fallback.physical_cores =
+      static_cast<unsigned>(fallback.cpus_by_core.size());
+
+  hwloc_topology_t raw = nullptr;
   if (hwloc_topology_init(&raw) != 0) return fallback;
   topology_handle t(raw);
   if (hwloc_topology_load(t.get()) != 0) return fallback;
-  // Only the CPUs this process may run on count (taskset, cgroups, a batch scheduler's binding).
+  // Only the CPUs this process may run on count (taskset, cgroups, a batch scheduler's
+  // binding), and the same ones usable_cpus() counts: the process's mask as libparmap loaded,
+  // not whatever the threads have been pinned to since.
   hwloc_bitmap_t mine = hwloc_bitmap_alloc();
-  if (hwloc_get_cpubind(t.get(), mine, HWLOC_CPUBIND_PROCESS) == 0 && !hwloc_bitmap_iszero(mine)) {
-    hwloc_topology_restrict(t.get(), mine, 0);
-  }
+  if (mine == nullptr) return fallback;
+  for (unsigned cpu : fallback.cpus_by_core) hwloc_bitmap_set(mine, cpu);
+  const int restricted = hwloc_topology_restrict(t.get(), mine, 0);
   hwloc_bitmap_free(mine);
+  if (restricted != 0) return fallback;
   topology out = summarize(t.get());
-  return out.logical_cpus == 0 ? fallback : out;
+  // hwloc may not know every CPU the kernel lets us use (an offline CPU in its view, a
+  // mask it could not read): then its counts and usable_cpus() would disagree.
+  return out.logical_cpus != fallback.logical_cpus ? fallback : out;
 }
 
 }  // namespace

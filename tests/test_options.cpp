@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdlib>
 #include <mutex>
@@ -174,7 +175,15 @@ TEST(Threads, UsableCpusIsTheAffinityMask) {
 }
 
 TEST(Threads, ResolveFollowsTheDocumentedRule) {
-  const int cpus = static_cast<int>(parmap::usable_cpus());
+  // Counted from the affinity mask capped by the cgroup CPU quota; test_cpu_allowance covers
+  // the quota and PARMAP_NUM_THREADS themselves.
+  const char* env = std::getenv("PARMAP_NUM_THREADS");
+  if (env != nullptr && *env != '\0') GTEST_SKIP() << "PARMAP_NUM_THREADS sets threads = 0";
+  const parmap::cpu_allowance allowance = parmap::detect_cpu_allowance();
+  int cpus = static_cast<int>(allowance.affinity_cpus);
+  if (allowance.quota_cpus > 0) {
+    cpus = std::clamp(static_cast<int>(std::ceil(allowance.quota_cpus)), 1, cpus);
+  }
   EXPECT_EQ(parmap::resolve_threads(0), cpus);
   EXPECT_EQ(parmap::resolve_threads(-1), cpus);
   EXPECT_EQ(parmap::resolve_threads(-2), std::max(cpus - 1, 1));

@@ -79,6 +79,27 @@ TEST(Topology, DescribeSaysWhatItCounts) {
             "1 logical CPU, 1 physical core, 1 package, 1 NUMA node, no SMT");
 }
 
+// Before any other test detects the topology (this file's tests run in order): a caller that
+// pinned itself before the first detection must not shrink it below the process's CPUs.
+TEST(Topology, APinnedFirstCallerDoesNotShrinkIt) {
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+  if (CPU_COUNT(&all) < 2) GTEST_SKIP() << "one usable CPU: pinning to it changes nothing";
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &all)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  const parmap::topology t = parmap::detect_topology();
+  ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+  EXPECT_EQ(t.logical_cpus, parmap::usable_cpus());
+  EXPECT_EQ(t.cpus_by_core.size(), parmap::usable_cpus());
+}
+
 TEST(Topology, DetectedTopologyMatchesTheAffinityMask) {
   const parmap::topology t = parmap::detect_topology();
   EXPECT_EQ(t.logical_cpus, parmap::usable_cpus());

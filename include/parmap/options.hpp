@@ -44,13 +44,19 @@ inline constexpr int max_threads = 4096;
 /// Options of one call. Every member has a default; 0 means "automatic".
 /// Each call checks its options before any work and throws std::invalid_argument that names
 /// the problem if: the backend is outside the enum or not built in; |threads| > max_threads;
-/// the schedule or placement is outside its enum.
+/// threads is 0 and PARMAP_NUM_THREADS is malformed; the schedule or placement is outside its
+/// enum.
 struct options {
   /// Where the call runs; see backend and default_backend().
   parmap::backend backend = parmap::default_backend();
-  /// 0: every logical CPU this process may run on (usable_cpus()).
+  /// 0: the default, detect_cpu_allowance().threads: PARMAP_NUM_THREADS when it is set, else
+  ///    every logical CPU this process may run on (usable_cpus()), but no more than its cgroup
+  ///    CPU quota rounded up (docker --cpus=1.5, a Kubernetes CPU limit: 2), and at least 1.
+  ///    A PARMAP_NUM_THREADS that is not a whole number from 1 to max_threads makes every call
+  ///    with threads = 0 throw std::invalid_argument naming it.
   /// N > 0: exactly N threads (more than the CPUs is allowed: latency-bound work wants it).
-  /// N < 0: joblib's rule, max(cpus + 1 + N, 1): -1 is all CPUs, -2 all but one.
+  /// N < 0: joblib's rule, max(cpus + 1 + N, 1): -1 is all CPUs, -2 all but one, where cpus
+  ///    is max(1, min(usable_cpus(), ceil(CPU quota))); PARMAP_NUM_THREADS plays no part.
   /// The calling thread counts as one of them. At most N threads run the function.
   int threads = 0;
   /// Items per chunk, the unit of scheduling, cancellation and progress. 0: automatic.
@@ -72,10 +78,12 @@ struct options {
 
 /// The number of logical CPUs this process may run on: its affinity mask as it was when
 /// libparmap was loaded, whichever thread asks (a thread that pinned itself does not change it).
+/// A cgroup CPU quota does not count here; threads = 0 applies it (see detect_cpu_allowance()).
 [[nodiscard]] unsigned usable_cpus() noexcept;
 
 /// The thread count a call with these options uses: the rule documented at options::threads.
-/// Throws std::invalid_argument when |threads| > max_threads.
+/// Throws std::invalid_argument when |threads| > max_threads, or when threads is 0 and
+/// PARMAP_NUM_THREADS is set to something that is not a thread count.
 [[nodiscard]] int resolve_threads(int threads);
 
 }  // namespace parmap

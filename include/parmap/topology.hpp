@@ -1,5 +1,7 @@
 #pragma once
-// Physical versus logical cores: the C++ answer to psutil.cpu_count(logical=False).
+// Physical versus logical cores: the C++ answer to psutil.cpu_count(logical=False). And how
+// many threads `threads = 0` means here: the affinity mask, a cgroup CPU quota (containers,
+// batch systems) or PARMAP_NUM_THREADS.
 
 #include <string>
 #include <string_view>
@@ -33,5 +35,36 @@ struct topology {
 
 /// One line for reports: "8 logical CPUs, 4 physical cores, 1 package, 1 NUMA node, SMT".
 [[nodiscard]] std::string describe(const topology& t);
+
+/// Where options::threads = 0 gets its number from.
+struct cpu_allowance {
+  /// usable_cpus(): the CPUs in the process's affinity mask.
+  unsigned affinity_cpus = 0;
+  /// The cgroup CPU quota in CPUs, quota / period (1.5 for cpu.max "150000 100000"): the
+  /// tightest one between the process's cgroup and the root of its hierarchy. 0: no quota.
+  double quota_cpus = 0;
+  /// The file that sets quota_cpus, e.g. "/sys/fs/cgroup/kubepods/pod1/cpu.max" (cgroup v2) or
+  /// ".../cpu.cfs_quota_us" (v1). Empty when quota_cpus is 0.
+  std::string quota_file = {};
+  /// What threads = 0 means: PARMAP_NUM_THREADS when it is set (to a non-empty value), else
+  /// max(1, min(affinity_cpus, ceil(quota_cpus))), or affinity_cpus when there is no quota.
+  unsigned threads = 0;
+  /// Which of them decided threads: "PARMAP_NUM_THREADS"; "cgroup CPU quota" when the quota
+  /// is below the affinity mask; else "affinity mask".
+  std::string source = {};
+};
+
+/// This process's cpu_allowance. Read once, at the first call of this function or of any
+/// parmap call with threads <= 0, and cached: the affinity mask as libparmap loaded, the cgroup
+/// files (/proc/self/cgroup, /proc/self/mountinfo, cpu.max or cpu.cfs_quota_us and
+/// cpu.cfs_period_us; unreadable or malformed ones count as no quota) and PARMAP_NUM_THREADS.
+/// Throws std::invalid_argument naming the variable and its value when PARMAP_NUM_THREADS is
+/// set but is not a whole number from 1 to max_threads, on this and every later call.
+[[nodiscard]] cpu_allowance detect_cpu_allowance();
+
+/// One line for reports, e.g. "2 threads from the cgroup CPU quota (1.5 CPUs,
+/// /sys/fs/cgroup/kubepods/pod1/cpu.max); affinity mask: 64 CPUs" or "8 threads from the
+/// affinity mask (8 CPUs); no cgroup CPU quota".
+[[nodiscard]] std::string describe(const cpu_allowance& a);
 
 }  // namespace parmap

@@ -181,6 +181,38 @@ class Commands(unittest.TestCase):
                 self.assertIn(f"({graph}.png)", text)
             self.assertTrue(os.path.exists(os.path.join(out, "results.json")))
 
+    def test_machine_section_says_where_the_default_thread_count_came_from(self):
+        import report
+        with open(FIXTURE, encoding="utf-8") as f:
+            data = json.load(f)
+        with tempfile.TemporaryDirectory() as out:
+            path = os.path.join(out, "run.json")
+
+            def machine(context_changes):
+                changed = copy.deepcopy(data)
+                changed["context"].update(context_changes)
+                for key in [k for k, v in context_changes.items() if v is None]:
+                    del changed["context"][key]
+                with open(path, "w", encoding="utf-8") as f:
+                    json.dump(changed, f)
+                return "\n".join(report.machine_section(pr.load(path)))
+
+            text = machine({})
+            self.assertIn("| threads = 0 means | 2, from the affinity mask; no cgroup CPU quota |",
+                          text)
+            self.assertNotIn("CPU quota of", text)
+            text = machine({"cpu_quota": "1.5", "cpu_quota_file": "/sys/fs/cgroup/job/cpu.max",
+                            "default_threads_source": "cgroup CPU quota"})
+            self.assertIn("| threads = 0 means | 2, from the cgroup CPU quota; cgroup CPU quota "
+                          "1.5 CPUs (`/sys/fs/cgroup/job/cpu.max`) |", text)
+            self.assertIn("**Note:** the run had a cgroup CPU quota of 1.5 CPUs", text)
+            text = machine({"default_threads": "3", "default_threads_source": "PARMAP_NUM_THREADS"})
+            self.assertIn("| threads = 0 means | 3, from PARMAP_NUM_THREADS; no cgroup", text)
+            # Runs recorded before the harness wrote these keys.
+            text = machine({"cpu_quota": None, "cpu_quota_file": None, "default_threads": None,
+                            "default_threads_source": None})
+            self.assertIn("| threads = 0 means | not recorded |", text)
+
     def test_report_rejects_a_missing_file(self):
         import report
         err = io.StringIO()
