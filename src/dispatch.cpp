@@ -183,13 +183,8 @@ void execute(const plan& p, const options& opt, std::size_t size, chunk_body bod
   threads = std::min(threads, size);
   const loop lp{size, static_cast<int>(threads), p.chunk, p.schedule, opt.placement, &state};
 
-  // Bail out before any work when the call is already stopped or late: run_chunk's own check
-  // would do it too, but only after the threads were woken.
-  if (opt.stop.stop_requested()) throw parmap::cancelled();
-  if (opt.deadline != std::chrono::steady_clock::time_point::max() &&
-      std::chrono::steady_clock::now() >= opt.deadline) {
-    throw parmap::timeout();
-  }
+  // A call already stopped or late ends before any thread is woken.
+  if (!state.rules().may_start(0)) state.rules().finish();
 
   // The caller works as one of the call's threads: whatever a placement pins, it gets back
   // exactly its own mask when the call ends, also when fn throws.
@@ -210,7 +205,7 @@ void execute(const plan& p, const options& opt, std::size_t size, chunk_body bod
     default: throw std::logic_error("parmap: make_plan let an unavailable backend through");
   }
   tsan_acquire(&state);
-  state.finish();
+  state.rules().finish();
 }
 
 }  // namespace detail

@@ -27,10 +27,10 @@ team_loop::team_loop(const loop& lp) : lp_(lp), slots_(static_cast<std::size_t>(
   if (lp.chunk != 0) {
     grain_big_ = grain_small_ = lp.chunk;
   } else {
-    // Claims range from 1/64 of a thread's share (costly items: balance is worth many
-    // claims) to 1/4 of it (cheap items: a few claims per thread); see run_own.
-    grain_big_ = std::max<std::size_t>(lp.size / slots_ / 4, 1);
-    grain_small_ = std::max<std::size_t>(lp.size / slots_ / 64, 1);
+    // Costly items: balance is worth many small claims; cheap items: a few large ones per
+    // thread (see run_own and chunking.hpp).
+    grain_big_ = chunking::largest_claim(lp.size / slots_);
+    grain_small_ = chunking::smallest_claim(lp.size / slots_);
   }
 }
 
@@ -70,15 +70,13 @@ void team_loop::run_own(deque& d, std::size_t& grain) noexcept {
     } else {
       // The first claim is small and timed: items that cost more than a claim's overhead
       // many times over keep small claims (balance is then worth it); cheap items get
-      // claims large enough to cost about claim_target each, up to grain_big_.
-      constexpr double claim_target_ns = 20'000;
+      // claims large enough to cost about chunking::claim_target_ns each, up to grain_big_.
       const auto t0 = std::chrono::steady_clock::now();
       lp_.run(next, next + take);
       const double ns = std::chrono::duration<double, std::nano>(
                             std::chrono::steady_clock::now() - t0).count();
-      const double per_item = std::max(ns, 1.0) / static_cast<double>(take);
-      grain = std::clamp(static_cast<std::size_t>(claim_target_ns / per_item), grain_small_,
-                         grain_big_);
+      grain = chunking::timed_claim(std::max(ns, 1.0) / static_cast<double>(take), grain_small_,
+                                    grain_big_);
       d.grain.store(grain, std::memory_order_relaxed);
     }
     r = d.range.load(std::memory_order_relaxed);

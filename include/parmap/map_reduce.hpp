@@ -13,25 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "parmap/detail/chunking.hpp"
 #include "parmap/detail/execute.hpp"
 #include "parmap/detail/indexed_input.hpp"
 #include "parmap/options.hpp"
 #include "parmap/parallel_map.hpp"
 
 namespace parmap {
-namespace detail {
-
-/// Items per block of a reduction: options.chunk if set, else enough for about 8 blocks per
-/// thread. Depends only on the input's size and the options, never on timing.
-[[nodiscard]] constexpr std::size_t reduce_block_size(std::size_t n, int threads,
-                                                      std::size_t chunk) noexcept {
-  if (chunk != 0) return chunk;
-  const std::size_t blocks = static_cast<std::size_t>(threads) * 8;
-  return std::max<std::size_t>((n + blocks - 1) / blocks, 1);
-}
-
-}  // namespace detail
-
 /// Returns the fold of `reduce` over init and {map(x) for x in input}, computed in parallel:
 /// for an associative `reduce`, the result of the serial loop
 ///   T acc = init; for (auto&& x : input) acc = reduce(std::move(acc), T(map(x))); return acc;
@@ -53,7 +41,8 @@ requires std::invocable<Map&, std::ranges::range_reference_t<R>> &&
   detail::indexed_input<std::remove_reference_t<R>> in(input);
   const std::size_t n = in.size();
   if (n == 0) return init;
-  const std::size_t block = detail::reduce_block_size(n, p.threads, opt.chunk);
+  const std::size_t block =
+      detail::chunking::reduce_block(n, static_cast<std::size_t>(p.threads), opt.chunk);
   const std::size_t blocks = n / block + (n % block != 0 ? 1 : 0);
 
   // The primitive runs blocks, one per chunk; progress is told in items.

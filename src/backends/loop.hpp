@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "call_state.hpp"
+#include "parmap/detail/chunking.hpp"
 #include "placement.hpp"
 #include "tsan.hpp"
 
@@ -35,25 +36,18 @@ struct loop {
   void enter() const noexcept { tsan_acquire(state); }
   void leave() const noexcept { tsan_release(state); }
 
-  /// The chunk used where "automatic" needs a size: about 8 chunks per thread, so late
-  /// threads and uneven items still find work, with few enough claims to stay cheap.
+  /// The chunk used where "automatic" needs a size (chunking::dynamic_chunk).
   [[nodiscard]] std::size_t chunk_or_default() const noexcept {
-    if (chunk != 0) return chunk;
-    const std::size_t per = size / (static_cast<std::size_t>(threads) * 8);
-    return std::max<std::size_t>(per, 1);
+    return chunking::dynamic_chunk(size, static_cast<std::size_t>(threads), chunk);
   }
 
-  /// The static schedule's chunk: one contiguous block per thread unless a chunk is given.
+  /// The static schedule's chunk (chunking::static_chunk).
   [[nodiscard]] std::size_t static_chunk() const noexcept {
-    if (chunk != 0) return chunk;
-    const auto t = static_cast<std::size_t>(threads);
-    return (size + t - 1) / t;
+    return chunking::static_chunk(size, static_cast<std::size_t>(threads), chunk);
   }
 };
 
-[[nodiscard]] inline std::size_t chunk_count(std::size_t size, std::size_t chunk) noexcept {
-  return size / chunk + (size % chunk != 0 ? 1 : 0);
-}
+using chunking::chunk_count;
 
 void run_serial(const loop& lp);
 void run_threads(const loop& lp);

@@ -51,9 +51,7 @@ PARMAP_NO_TSAN void run_openmp(const loop& lp) {
     case schedule::dynamic: chunk = lp.chunk_or_default(); break;
     case schedule::guided:
       // Guided over small units: OpenMP hands out shrinking runs of them.
-      chunk = lp.chunk != 0 ? lp.chunk
-                            : std::max<std::size_t>(
-                                  lp.size / (static_cast<std::size_t>(lp.threads) * 64), 1);
+      chunk = chunking::guided_unit(lp.size, static_cast<std::size_t>(lp.threads), lp.chunk);
       break;
   }
   const std::size_t chunks = chunk == 0 ? 0 : chunk_count(lp.size, chunk);

@@ -30,11 +30,8 @@ void run_tbb(const loop& lp) {
       return run_with(lp.chunk_or_default(), tbb::simple_partitioner());
     case schedule::automatic:
     case schedule::guided:
-      // The auto_partitioner splits on demand; a floor of 1/16 of a thread's share keeps it
-      // from cutting cheap items into more pieces than there is work to balance.
-      return run_with(lp.chunk != 0 ? lp.chunk
-                                    : std::max<std::size_t>(
-                                          lp.size / (static_cast<std::size_t>(lp.threads) * 16), 1),
+      // The auto_partitioner splits on demand, down to a floor (chunking::tbb_grain).
+      return run_with(chunking::tbb_grain(lp.size, static_cast<std::size_t>(lp.threads), lp.chunk),
                       tbb::auto_partitioner());
   }
 }

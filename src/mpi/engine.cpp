@@ -29,12 +29,15 @@
 #include <utility>
 #include <vector>
 
+#include "parmap/detail/chunking.hpp"
 #include "parmap/detail/execute.hpp"
 #include "parmap/errors.hpp"
 #include "parmap/mpi.hpp"
 
 namespace parmap::mpi::detail {
 namespace {
+
+namespace chunking = parmap::detail::chunking;
 
 // Message tags on the call's private (duplicated) communicator.
 constexpr int tag_chunk = 1;   // root -> worker: u64 begin, u64 end, items
@@ -43,11 +46,6 @@ constexpr int tag_final = 3;   // root -> worker: the outcome (see outcome::writ
 
 // Chunks a worker holds at once: the one it maps and the one waiting behind it.
 constexpr std::size_t depth = 2;
-// Automatic (guided) chunk sizes with several ranks: a claim takes the remaining items divided
-// by guided_share * ranks, and never fewer than n / (guided_floor * ranks). Large chunks first
-// keep messages few; small ones at the end let the ranks finish together.
-constexpr std::size_t guided_share = 4;
-constexpr std::size_t guided_floor = 64;
 // Broadcasts of all_gather go in pieces MPI's int counts can carry.
 constexpr std::size_t bcast_piece = std::size_t{1} << 30;
 
@@ -378,7 +376,7 @@ class root_call {
         local_(local),
         n_(n),
         chunk_(chunk),
-        floor_(std::max<std::size_t>(1, n / (guided_floor * static_cast<std::size_t>(where.size)))),
+        floor_(chunking::mpi_smallest_deal(n, static_cast<std::size_t>(where.size))),
         ops_(ops),
         sends_(comm),
         held_(static_cast<std::size_t>(where.size), 0),
@@ -444,10 +442,7 @@ class root_call {
     while (begin < n_) {
       const std::size_t left = n_ - begin;
       std::size_t size = chunk_;
-      if (size == 0) {
-        const std::size_t share = guided_share * static_cast<std::size_t>(where_.size);
-        size = std::max(floor_, left / share + (left % share != 0 ? 1 : 0));
-      }
+      if (size == 0) size = chunking::mpi_deal(left, static_cast<std::size_t>(where_.size), floor_);
       const std::size_t end = begin + std::min(size, left);
       if (next_.compare_exchange_weak(begin, end, std::memory_order_relaxed)) return {begin, end};
     }
