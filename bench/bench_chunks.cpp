@@ -14,7 +14,7 @@ void register_chunks(registry& reg) {
   const int t = cfg.full_threads;
   const std::size_t block = std::max<std::size_t>(n / static_cast<std::size_t>(t), 1);
   const std::vector<std::size_t> chunks =
-      cfg.chunks_given ? cfg.chunks : chunk_ladder(cfg.quick ? 16 : 4, block);
+      cfg.chunks_given ? cfg.chunks : chunk_ladder(cfg.mode().chunks_ladder_step, block);
   auto data = make_lazy<io<std::uint64_t, std::uint64_t>>([n] {
     io<std::uint64_t, std::uint64_t> d{std::vector<std::uint64_t>(n),
                                        std::vector<std::uint64_t>(n)};

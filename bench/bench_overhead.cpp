@@ -50,7 +50,7 @@ void register_overhead(registry& reg) {
       return io<double, double>{ramp(n), std::vector<double>(n, 0.0)};
     });
     // A guess of one call, for the progress display only: ~2 us, or the memory traffic.
-    const double call = n < 100'000 ? 3e-6 : static_cast<double>(n) * 16.0 / 4e9;
+    const double call = n < 100'000 ? 3e-6 : memory_seconds(n);
     for (const auto& [m, t] : sweep(cfg, overhead_threads(cfg))) {
       // A backend runs twice: with its automatic schedule, and with the static schedule that
       // the hand-written `parallel for` beside it uses (the same loop, through parmap).
@@ -82,11 +82,15 @@ void register_overhead(registry& reg) {
   }
 }
 
+/// The gap before each timed call of the wake workload: long enough that workers which spin a
+/// while after a call have gone to sleep by the next one.
+constexpr std::chrono::milliseconds wake_idle{20};
+
 void register_wake(registry& reg) {
   const config& cfg = reg.cfg();
   constexpr std::size_t n = 1000;
-  constexpr auto idle = std::chrono::milliseconds(20);
   const int iterations = cfg.quick ? 15 : 50;
+  benchmark::AddCustomContext("wake_idle_ms", std::to_string(wake_idle.count()));
   auto data = make_lazy<io<double, double>>([] {
     return io<double, double>{ramp(n), std::vector<double>(n, 0.0)};
   });
@@ -95,11 +99,14 @@ void register_wake(registry& reg) {
   for (const auto r : cfg.raws) {
     if (r != raw_loop::serial) impls.push_back(impl::of(r));
   }
-  const double seconds = (cfg.quick ? 3 : 5) * iterations * 0.021;
+  // Each iteration sleeps the gap and makes a call of well under a millisecond.
+  const double per_iteration =
+      std::chrono::duration<double>(wake_idle + std::chrono::milliseconds(1)).count();
+  const double seconds = cfg.mode().repetitions * iterations * per_iteration;
   for (const auto& m : impls) {
     const params p{.n = n, .api = "into", .threads = cfg.full_threads};
     reg.add_manual(case_name("wake", m, p), seconds, iterations,
-                   [data, m, p, idle](benchmark::State& st) {
+                   [data, m, p](benchmark::State& st) {
                      using clock = std::chrono::steady_clock;
                      auto& d = data->get();
                      auto fn = [](double x) { return cheap(x); };
@@ -107,7 +114,7 @@ void register_wake(registry& reg) {
                      std::vector<double> samples;
                      for (auto _ : st) {
                        // The idle gap is outside the timed span: only the call after it counts.
-                       std::this_thread::sleep_for(idle);
+                       std::this_thread::sleep_for(wake_idle);
                        const auto t0 = clock::now();
                        run_into(m, p, d.in, d.out, fn);
                        const auto t1 = clock::now();
@@ -121,7 +128,7 @@ void register_wake(registry& reg) {
                      // machine should not move the figure.
                      std::sort(samples.begin(), samples.end());
                      if (!samples.empty()) st.counters["median_us"] = samples[samples.size() / 2];
-                     st.counters["idle_ms"] = 20;
+                     st.counters["idle_ms"] = static_cast<double>(wake_idle.count());
                    });
   }
 }
@@ -137,6 +144,7 @@ void register_memory(registry& reg) {
   const config& cfg = reg.cfg();
   constexpr std::size_t n = memory_items;
   auto data = memory_data();
+  benchmark::AddCustomContext("memory_bytes_per_item", std::to_string(memory_bytes_per_item));
   auto cases = sweep(cfg, cfg.threads);
   if (const auto copy = copy_reference()) {
     for (const int t : cfg.threads) {
@@ -146,7 +154,7 @@ void register_memory(registry& reg) {
   for (const auto& [m, t] : cases) {
     const params p{.n = n, .api = "into", .threads = t};
     const bool is_copy = m.name == "copy";
-    reg.add(case_name("memory", m, p), reg.estimate(static_cast<double>(n) * 16.0 / 4e9),
+    reg.add(case_name("memory", m, p), reg.estimate(memory_seconds(n)),
             [data, m = m, p, is_copy](benchmark::State& st) {
               auto& d = data->get();
               auto copy = [](double x) { return x; };
@@ -157,9 +165,8 @@ void register_memory(registry& reg) {
                 timed_loop(st, p, [&] { run_into(m, p, d.in, d.out, fn); });
               }
               benchmark::DoNotOptimize(d.out.data());
-              // Read x, write y: 16 bytes an item (the write-allocate read is not counted).
               st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) *
-                                   static_cast<std::int64_t>(n * 2 * sizeof(double)));
+                                   static_cast<std::int64_t>(n * memory_bytes_per_item));
             });
   }
 }

@@ -38,15 +38,28 @@ template <class T>
   return v;
 }
 
-/// Rounds of burn() that cost about 10 us on this machine, measured once.
+/// The cost of one item of the compute-bound workloads (compute, triangular on average,
+/// placement-compute), whatever the machine.
+constexpr std::chrono::microseconds compute_target{10};
+
+/// What each item of the latency-bound workload waits.
+constexpr std::chrono::microseconds latency_wait{1000};
+
+/// Rounds of burn() that cost compute_target on this machine, measured once.
 [[nodiscard]] std::uint64_t rounds_per_item() {
   static const std::uint64_t rounds = [] {
-    const auto r = calibrate_rounds(std::chrono::microseconds(10));
+    const auto r = calibrate_rounds(compute_target);
     benchmark::AddCustomContext("compute_rounds_per_item", std::to_string(r));
-    benchmark::AddCustomContext("compute_target_us_per_item", "10");
+    benchmark::AddCustomContext("compute_target_us_per_item",
+                                std::to_string(compute_target.count()));
     return r;
   }();
   return rounds;
+}
+
+/// One thread's time for n compute-bound items.
+[[nodiscard]] double compute_seconds(std::size_t n) {
+  return static_cast<double>(n) * std::chrono::duration<double>(compute_target).count();
 }
 
 [[nodiscard]] std::size_t compute_items(const config& cfg) {
@@ -108,7 +121,7 @@ void register_compute(registry& reg) {
   const compute_fn fn{rounds_per_item()};
   for (const auto& [m, t] : sweep(cfg, cfg.threads)) {
     add_map_case(reg, "compute", m, params{.n = n, .threads = t}, compute_data(n), fn,
-                 static_cast<double>(n) * 10e-6);
+                 compute_seconds(n));
   }
 }
 
@@ -121,7 +134,7 @@ void register_imbalanced(registry& reg) {
                                               std::vector<std::uint64_t>(n, 0)};
     });
     const triangular fn{.n = n, .mean_rounds = rounds_per_item()};
-    add_imbalanced(reg, "triangular", n, data, fn, static_cast<double>(n) * 10e-6);
+    add_imbalanced(reg, "triangular", n, data, fn, compute_seconds(n));
   }
   {
     const std::uint32_t side = cfg.quick ? 512 : 1024;
@@ -139,15 +152,17 @@ void register_imbalanced(registry& reg) {
 void register_latency(registry& reg) {
   const config& cfg = reg.cfg();
   const std::size_t n = cfg.quick ? 64 : 256;
-  const sleeper fn{.wait = std::chrono::microseconds(1000)};
+  const sleeper fn{.wait = latency_wait};
   auto data = make_lazy<io<int, int>>([n] {
     return io<int, int>{iota_vector<int>(n), std::vector<int>(n, 0)};
   });
-  benchmark::AddCustomContext("latency_wait_us", "1000");
+  benchmark::AddCustomContext("latency_wait_us", std::to_string(latency_wait.count()));
   for (const auto& [m, t] : sweep(cfg, cfg.threads)) {
     // Sleeping items overlap however many threads run them, so the guess divides by t.
     add_map_case(reg, "latency", m, params{.n = n, .threads = t}, data, fn,
-                 static_cast<double>(n) * 1.1e-3 * std::min(t, cfg.full_threads) / t);
+                 static_cast<double>(n) * 1.1 *
+                     std::chrono::duration<double>(latency_wait).count() *
+                     std::min(t, cfg.full_threads) / t);
   }
 }
 
@@ -202,10 +217,10 @@ void register_placement(registry& reg) {
            {parmap::placement::none, parmap::placement::spread, parmap::placement::close}) {
         const params p{.n = n, .threads = t, .placement = where};
         add_map_case(reg, "placement-compute", impl::of(b), p, compute_data(n), fn,
-                     static_cast<double>(n) * 10e-6);
+                     compute_seconds(n));
         const params q{.n = memory_items, .threads = t, .placement = where};
         add_map_case(reg, "placement-memory", impl::of(b), q, memory_data(), axpy{},
-                     static_cast<double>(memory_items) * 16.0 / 4e9);
+                     memory_seconds(memory_items));
       }
     }
   }

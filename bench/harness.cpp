@@ -70,6 +70,13 @@ template <class T>
   return {counts.begin(), counts.end()};
 }
 
+/// A number as a person writes it, and as Google Benchmark's flags take it: 0.05, 20, 1e+06.
+[[nodiscard]] std::string format_number(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", x);
+  return text;
+}
+
 [[nodiscard]] std::string format_seconds(double s) {
   const auto total = static_cast<long>(s + 0.5);
   char text[32];
@@ -105,21 +112,29 @@ std::vector<int> config::threads_up_to_cpus() const {
 }
 
 std::string usage() {
+  auto repetitions = [](const mode_defaults& m) {
+    return std::to_string(m.repetitions) + " repetitions of at least " +
+           format_number(m.min_time_s) + " s";
+  };
   return R"(parmap-bench: parmap's benchmark harness, on Google Benchmark.
 
 Usage: parmap-bench [--quick | --full] [--backends=LIST] [--threads=LIST] [--chunks=LIST]
                     [--dir=PATH] [--max-files=N] [Google Benchmark flags...]
 
   --quick            a short sweep (about 3 minutes on 2 cores): powers of two threads, few
-                     chunk sizes, 3 repetitions of at least 0.05 s
+                     chunk sizes, )" +
+         repetitions(quick_mode) + R"(
   --full             the whole sweep (default): every thread count 1..CPUs plus 2x and 4x
-                     oversubscription, a finer chunk ladder, 5 repetitions of at least 0.25 s
+                     oversubscription, a finer chunk ladder, )" +
+         repetitions(full_mode) + R"(
   --backends=LIST    parmap backends to run, e.g. threads,openmp (default: all built in); the
                      hand-written loop beside each one runs too
   --threads=LIST     thread counts of the scaling sweeps, e.g. 1,2,4,8 (default: see above)
   --chunks=LIST      chunk sizes of the chunk and imbalanced sweeps, 0 meaning automatic
   --dir=PATH         the tree whose files the 'files' workload hashes (default /usr/share/doc)
-  --max-files=N      hash at most N files of it (default 1000 quick, 20000 full)
+  --max-files=N      hash at most N files of it (default )" +
+         std::to_string(quick_mode.max_files) + " quick, " + std::to_string(full_mode.max_files) +
+         R"( full)
   --help             this text
 
 Google Benchmark's own flags work as usual, e.g.
@@ -143,7 +158,7 @@ std::optional<config> parse_command_line(int& argc, char**& argv) {
   std::optional<std::vector<int>> threads;
   std::optional<std::vector<std::size_t>> chunks;
   std::optional<std::size_t> max_files;
-  bool has_min_time = false, has_repetitions = false, has_display = false;
+  bool has_display = false;
 
   static std::vector<std::string> kept;  // argv for Google Benchmark must outlive main's use
   kept.assign(argv, argv + 1);
@@ -209,8 +224,11 @@ std::optional<config> parse_command_line(int& argc, char**& argv) {
       max_files = parse_number<std::size_t>("--max-files", *files_text);
       if (*max_files == 0) throw usage_error("parmap-bench: --max-files must be at least 1");
     } else {
-      if (arg.starts_with("--benchmark_min_time")) has_min_time = true;
-      if (arg.starts_with("--benchmark_repetitions")) has_repetitions = true;
+      // Google Benchmark takes its flags as --name=value only.
+      constexpr std::string_view min_time_flag = "--benchmark_min_time=";
+      constexpr std::string_view repetitions_flag = "--benchmark_repetitions=";
+      if (arg.starts_with(min_time_flag)) cfg.min_time = arg.substr(min_time_flag.size());
+      if (arg.starts_with(repetitions_flag)) cfg.repetitions = arg.substr(repetitions_flag.size());
       if (arg.starts_with("--benchmark_display_aggregates_only")) has_display = true;
       if (arg.starts_with("--benchmark_filter=")) cfg.filter = arg.substr(19);
       if (arg.starts_with("--") && !arg.starts_with("--benchmark_") && !arg.starts_with("--v")) {
@@ -219,10 +237,14 @@ std::optional<config> parse_command_line(int& argc, char**& argv) {
       kept.emplace_back(arg);
     }
   }
-  if (!has_min_time)
-    kept.emplace_back(cfg.quick ? "--benchmark_min_time=0.05" : "--benchmark_min_time=0.25");
-  if (!has_repetitions)
-    kept.emplace_back(cfg.quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=5");
+  if (cfg.min_time.empty()) {
+    cfg.min_time = format_number(cfg.mode().min_time_s);
+    kept.emplace_back("--benchmark_min_time=" + cfg.min_time);
+  }
+  if (cfg.repetitions.empty()) {
+    cfg.repetitions = std::to_string(cfg.mode().repetitions);
+    kept.emplace_back("--benchmark_repetitions=" + cfg.repetitions);
+  }
   if (!has_display) kept.emplace_back("--benchmark_display_aggregates_only=true");
 
   static std::vector<char*> pointers;
@@ -251,7 +273,7 @@ std::optional<config> parse_command_line(int& argc, char**& argv) {
     cfg.chunks = *chunks;
     cfg.imbalanced_chunks = *chunks;
   }
-  cfg.max_files = max_files ? *max_files : (cfg.quick ? 1000 : 20000);
+  cfg.max_files = max_files ? *max_files : cfg.mode().max_files;
   return cfg;
 }
 
@@ -282,8 +304,8 @@ std::string case_name(std::string_view workload, const impl& m, const params& p)
 
 registry::registry(const config& cfg) : cfg_(cfg) {
   // The effective settings, as Google Benchmark parsed them, for the estimates.
-  min_time_ = cfg.quick ? 0.05 : 0.25;
-  repetitions_ = cfg.quick ? 3 : 5;
+  min_time_ = cfg.mode().min_time_s;
+  repetitions_ = cfg.mode().repetitions;
   std::string f = cfg.filter;
   if (!f.empty() && f[0] == '-') {
     negate_ = true;
@@ -400,10 +422,27 @@ void add_context(const config& cfg) {
   std::vector<std::string> run;
   for (const auto b : cfg.backends) run.emplace_back(to_string(b));
   benchmark::AddCustomContext("backends_run", join(run, ","));
+  // The pairs the overhead ratios are taken over, as backend=raw_loop,...: the scripts read
+  // them here rather than keep a copy of partner_of.
+  std::vector<std::string> pairs;
+  for (const auto b : parmap::available_backends()) {
+    pairs.push_back(std::string(to_string(b)) + "=" + std::string(to_string(partner_of(b))));
+  }
+  benchmark::AddCustomContext("overhead_reference", join(pairs, ","));
   benchmark::AddCustomContext("default_backend", std::string(to_string(parmap::default_backend())));
   benchmark::AddCustomContext("git_commit", PARMAP_BENCH_GIT_COMMIT);
   benchmark::AddCustomContext("git_dirty", PARMAP_BENCH_GIT_DIRTY ? "yes" : "no");
-  benchmark::AddCustomContext("bench_mode", cfg.quick ? "quick" : "full");
+  benchmark::AddCustomContext("bench_mode", cfg.mode().name);
+  benchmark::AddCustomContext("bench_min_time", cfg.min_time);
+  benchmark::AddCustomContext("bench_repetitions", cfg.repetitions);
+  if (cfg.chunks_given) {
+    benchmark::AddCustomContext("chunk_sizes", join_numbers(cfg.chunks));
+  } else {
+    benchmark::AddCustomContext(
+        "chunk_ladder_steps",
+        "chunks=" + std::to_string(cfg.mode().chunks_ladder_step) +
+            ",imbalanced=" + std::to_string(cfg.mode().imbalanced_ladder_step));
+  }
   benchmark::AddCustomContext("thread_counts", join_numbers(cfg.threads));
   benchmark::AddCustomContext("full_threads", std::to_string(cfg.full_threads));
   for (const char* var : {"OMP_WAIT_POLICY", "OMP_PROC_BIND", "OMP_PLACES", "GOMP_SPINCOUNT",

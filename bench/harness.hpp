@@ -33,9 +33,37 @@ struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What --quick and --full change besides the thread counts (see default_threads). The JSON
+/// context records the settings a run used, so the scripts never restate them.
+struct mode_defaults {
+  const char* name;
+  double min_time_s;  ///< --benchmark_min_time unless given
+  int repetitions;    ///< --benchmark_repetitions unless given
+  /// The ratios of the chunk ladders (see chunk_ladder) unless --chunks is given: the chunks
+  /// sweep's, and the triangular and Mandelbrot sweeps'.
+  std::size_t chunks_ladder_step;
+  std::size_t imbalanced_ladder_step;
+  std::size_t max_files;  ///< --max-files unless given
+};
+
+inline constexpr mode_defaults quick_mode{.name = "quick",
+                                          .min_time_s = 0.05,
+                                          .repetitions = 3,
+                                          .chunks_ladder_step = 16,
+                                          .imbalanced_ladder_step = 8,
+                                          .max_files = 1000};
+inline constexpr mode_defaults full_mode{.name = "full",
+                                         .min_time_s = 0.25,
+                                         .repetitions = 5,
+                                         .chunks_ladder_step = 4,
+                                         .imbalanced_ladder_step = 2,
+                                         .max_files = 20000};
+
 /// What to run, from parmap-bench's own flags (Google Benchmark's flags are left to it).
 struct config {
   bool quick = false;
+  std::string min_time;     ///< --benchmark_min_time in effect, as Google Benchmark gets it
+  std::string repetitions;  ///< --benchmark_repetitions in effect, likewise
   std::vector<parmap::backend> backends;       ///< --backends, default every built-in backend
   std::vector<raw_loop> raws;                  ///< the raw partners of `backends`, plus raw_serial
   std::vector<int> threads;                    ///< the scaling sweep: --threads or the default rule
@@ -48,6 +76,9 @@ struct config {
   parmap::topology topo;
   std::string filter;  ///< --benchmark_filter, applied at registration as Google Benchmark does
 
+  [[nodiscard]] const mode_defaults& mode() const noexcept {
+    return quick ? quick_mode : full_mode;
+  }
   /// Parallel backends among `backends` (those whose thread count means something).
   [[nodiscard]] std::vector<parmap::backend> parallel_backends() const;
   /// The sweep's thread counts that do not oversubscribe the machine.
@@ -203,6 +234,13 @@ struct io {
 
 /// The memory-bound workload's item count, and its data (shared with the placement cases).
 inline constexpr std::size_t memory_items = 20'000'000;
+/// The traffic of one item of the memory-bound map: read x, write y (the write-allocate read
+/// is not counted). The JSON context records it for the scripts' GB/s.
+inline constexpr std::size_t memory_bytes_per_item = 2 * sizeof(double);
+/// A guess of one memory-bound call over n items, for the progress display: ~4 GB/s.
+[[nodiscard]] inline double memory_seconds(std::size_t n) noexcept {
+  return static_cast<double>(n * memory_bytes_per_item) / 4e9;
+}
 [[nodiscard]] shared_lazy<io<double, double>> memory_data();
 
 /// The (implementation, threads) pairs of a scaling sweep over `threads`: the serial ones at one
@@ -224,7 +262,8 @@ void register_files(registry& reg);
 void register_placement(registry& reg);
 
 /// Adds the run's context to Google Benchmark's JSON: topology, CPUs, compiler, flags, build
-/// type, backends, git commit, mode and workload parameters.
+/// type, backends and the raw loop each is measured against, git commit, and the mode's
+/// settings. The workloads add their own parameters when they register.
 void add_context(const config& cfg);
 
 /// A console reporter that also shows on stderr which case ran, how many are left, the elapsed

@@ -122,7 +122,7 @@ struct mandelbrot_row {
 /// The latency-bound workload: each item waits `wait` (a stand-in for a web request or a disk
 /// read) and uses no CPU meanwhile; more workers than cores help here.
 struct sleeper {
-  std::chrono::microseconds wait{1000};
+  std::chrono::microseconds wait{};
   [[nodiscard]] int operator()(int item) const {
     std::this_thread::sleep_for(wait);
     return item;

@@ -44,6 +44,31 @@ def ratio_rows(runs, workloads=None):
     return rows
 
 
+def differing_settings(runs):
+    """[(key, [value per run])] of the harness settings (parmap_results.SETTINGS) on which the
+    runs differ; None where a run did not record one."""
+    rows = []
+    for key in pr.SETTINGS:
+        values = [run.setting(key) for run in runs]
+        if len(set(values)) > 1:
+            rows.append((key, values))
+    return rows
+
+
+def settings_section(runs, labels) -> list:
+    """A table of the harness settings that differ between the runs: cases they shape (the
+    wake cases' idle gap, the pairs of the overhead ratios, ...) are not like for like."""
+    rows = differing_settings(runs)
+    if not rows:
+        return []
+    out = ["## Harness settings that differ", "",
+           "| setting | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    for key, values in rows:
+        out.append(f"| `{key}` | " + " | ".join(v if v is not None else "not recorded"
+                                                for v in values) + " |")
+    return out + [""]
+
+
 def _short(name: str) -> str:
     """A case name without the parameters at their defaults."""
     keep = []
@@ -67,6 +92,7 @@ def write_compare(runs, labels, out_dir, backends=None, all_cases=False) -> str:
     lines += ["", "Each run's speedups are against its own serial loop, measured in that run; "
               "times across runs are only comparable as far as the machines were equally "
               "quiet.", ""]
+    lines += settings_section(runs, labels)
     if graph:
         lines += [f"![scaling compared]({graph}.png)", ""]
     workloads = None if all_cases else set(pr.SCALING_WORKLOADS) | {"overhead", "wake"}

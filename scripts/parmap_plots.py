@@ -24,16 +24,37 @@ SCHEDULE_COLORS = {"automatic": "#1f77b4", "static": "#ff7f0e", "dynamic": "#2ca
 RUN_STYLES = ["-", "--", ":", "-."]
 RUN_MARKERS = ["o", "s", "^", "D", "v", "P"]
 WORKLOAD_TITLES = {
-    "compute": "compute-bound (~10 us/item)",
-    "memory": "memory-bound (axpy, 2e7 doubles)",
+    "compute": "compute-bound",
+    "memory": "memory-bound (axpy)",
     "triangular": "imbalanced: triangular",
     "mandelbrot": "imbalanced: Mandelbrot rows",
-    "latency": "latency-bound (1 ms sleep/item)",
+    "latency": "latency-bound",
     "files": "real task: hashing files",
 }
 
 plt.rcParams.update({"figure.dpi": 100, "font.size": 10, "axes.grid": True,
                      "grid.alpha": 0.3, "legend.fontsize": 8, "axes.titlesize": 11})
+
+
+def _item_cost(run: pr.Run, workload: str):
+    """What one item of a workload is in this run, as its context and case names say."""
+    if workload == "compute":
+        return f"~{run.setting_number('compute_target_us_per_item'):g} us/item"
+    if workload == "memory" and run.find("memory"):
+        return f"{run.find('memory')[0].param('n'):,} doubles"
+    if workload == "latency":
+        return f"{run.setting_number('latency_wait_us') / 1e3:g} ms sleep/item"
+    return None
+
+
+def workload_title(runs, workload: str) -> str:
+    """A workload's panel title, with its item cost where every run holding it agrees."""
+    costs = {_item_cost(r, workload) for r in runs if r.find(workload)}
+    title = WORKLOAD_TITLES.get(workload, workload)
+    cost = costs.pop() if len(costs) == 1 else None
+    if not cost:
+        return title
+    return title[:-1] + f", {cost})" if title.endswith(")") else f"{title} ({cost})"
 
 
 def color_of(impl: str) -> str:
@@ -136,8 +157,8 @@ def speedup(run: pr.Run, out_dir: str, metric: str = "speedup"):
         _thread_axis(ax, counts | {1})
         ax.set_xlim(0.9, top * 1.1)
         _cpu_marks(ax, run)
-        ax.set_title(WORKLOAD_TITLES.get(w, w))
-    handles, labels = _legend_entries(axes)
+        ax.set_title(workload_title([run], w))
+    handles, labels = _legend_entries(run, axes)
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 9),
                bbox_to_anchor=(0.5, -0.02))
     fig.suptitle(("Speedup" if metric == "speedup" else "Parallel efficiency") +
@@ -146,12 +167,12 @@ def speedup(run: pr.Run, out_dir: str, metric: str = "speedup"):
     return save(fig, out_dir, metric)
 
 
-def _legend_entries(axes):
+def _legend_entries(run: pr.Run, axes):
     seen = {}
     for ax in axes:
         for h, label in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(label, h)
-    labels = sorted(seen, key=lambda l: (l == "ideal", pr.impl_order(l)))
+    labels = sorted(seen, key=lambda l: (l == "ideal", run.impl_order(l)))
     return [seen[l] for l in labels], labels
 
 
@@ -159,7 +180,7 @@ def amdahl(run: pr.Run, out_dir: str):
     """Left: the Amdahl serial fraction fitted per workload and backend (threads up to the
     CPUs). Right: the Karp-Flatt metric vs threads."""
     workloads = _scaling_workloads(run)
-    backends = [b for b in pr.BACKENDS if b != "serial"]
+    backends = run.parallel_backends
     fits = {}
     kf = {}
     for w in workloads:
@@ -216,7 +237,7 @@ def chunk_sweep(run: pr.Run, out_dir: str, workload: str = "chunks"):
     choice (schedule automatic, chunk 0) drawn as a horizontal line and the best case starred."""
     t = run.full_threads
     backends = [b for b in run.impls(workload)
-                if b in pr.PARTNER and b != "serial"
+                if b in run.parallel_backends
                 and run.find(workload, b, threads=t, schedule=None, chunk=None)]
     if not backends:
         return None
@@ -305,7 +326,7 @@ def backends_bar(run: pr.Run, out_dir: str):
     if not table:
         return None
     workloads = list(table)
-    impls = sorted({i for row in table.values() for i in row}, key=pr.impl_order)
+    impls = sorted({i for row in table.values() for i in row}, key=run.impl_order)
     fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(workloads) + 2), 4.4))
     width = 0.85 / len(impls)
     for i, impl in enumerate(impls):
@@ -337,7 +358,7 @@ def overhead_bar(run: pr.Run, out_dir: str):
         key = (r["workload"], r["n"], r["api"])
         if key not in groups:
             groups.append(key)
-    backends = sorted({r["backend"] for r in rows}, key=pr.impl_order)
+    backends = sorted({r["backend"] for r in rows}, key=run.impl_order)
     fig, ax = plt.subplots(figsize=(max(8, 1.7 * len(groups) + 2), 4.2))
     width = 0.85 / len(backends)
     for i, b in enumerate(backends):
@@ -348,7 +369,7 @@ def overhead_bar(run: pr.Run, out_dir: str):
             ys.append(match[0] if match else math.nan)
         xs = [j + i * width for j in range(len(groups))]
         ax.bar(xs, [min(y, 3.0) for y in ys], width=width, color=color_of(b),
-               label=f"{b} / {pr.PARTNER[b]}")
+               label=f"{b} / {run.partners[b]}")
         for x, y in zip(xs, ys):
             if not math.isnan(y):
                 ax.annotate(f"{y:.2f}", (x, min(y, 3.0)), ha="center", va="bottom", fontsize=7,
@@ -367,7 +388,8 @@ def overhead_bar(run: pr.Run, out_dir: str):
 
 
 def latency_bar(run: pr.Run, out_dir: str):
-    """Warm back-to-back call vs a call after 20 ms idle, per implementation (log scale)."""
+    """Warm back-to-back call vs a call after the wake workload's idle gap, per implementation
+    (log scale)."""
     rows = [r for r in pr.latency_rows(run) if r["warm_us"] or r["idle_us"]]
     if not rows:
         return None
@@ -378,7 +400,7 @@ def latency_bar(run: pr.Run, out_dir: str):
     ax.bar([x - 0.2 for x in xs], warm, width=0.4, color=[color_of(r["impl"]) for r in rows],
            label="warm (back-to-back calls)")
     ax.bar([x + 0.2 for x in xs], idle, width=0.4, color=[color_of(r["impl"]) for r in rows],
-           hatch="//", edgecolor="white", label="after 20 ms idle")
+           hatch="//", edgecolor="white", label=f"after {run.wake_idle_ms:g} ms idle")
     for x, w, i in zip(xs, warm, idle):
         for dx, v in ((-0.2, w), (0.2, i)):
             if not math.isnan(v):
@@ -386,7 +408,7 @@ def latency_bar(run: pr.Run, out_dir: str):
     ax.set_yscale("log")
     ax.set_xticks(list(xs))
     ax.set_xticklabels([r["impl"] for r in rows])
-    ax.set_ylabel("time per call, 1,000 cheap items (us)")
+    ax.set_ylabel(f"time per call, {pr.latency_items(run):,} cheap items (us)")
     ax.set_title(f"Call latency at {run.full_threads} threads (median; lower is better)")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -400,11 +422,12 @@ def memory_bandwidth(run: pr.Run, out_dir: str):
     fig, ax = plt.subplots(figsize=(7, 4.2))
     counts = set()
     n = run.find("memory")[0].param("n")
+    per_item = run.setting_number("memory_bytes_per_item")
     for impl in run.impls("memory"):
         pts = pr.scaling_points(run, "memory", impl)
         if not pts:
             continue
-        gbs = [(p, 16.0 * n / (t * 1e-6) / 1e9) for p, t in pts]
+        gbs = [(p, per_item * n / (t * 1e-6) / 1e9) for p, t in pts]
         counts.update(p for p, _ in gbs)
         ax.plot([p for p, _ in gbs], [g for _, g in gbs],
                 style_of(impl), marker="o" if impl != "copy" else "s", markersize=4,
@@ -413,7 +436,7 @@ def memory_bandwidth(run: pr.Run, out_dir: str):
     _thread_axis(ax, counts | {1})
     _cpu_marks(ax, run)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel("GB/s (16 bytes per item)")
+    ax.set_ylabel(f"GB/s ({per_item:g} bytes per item)")
     ax.set_title("Memory-bound map y = a*x + b against copy bandwidth")
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
@@ -466,7 +489,7 @@ def compare_speedup(runs, labels, out_dir: str, backends=None):
             if t1 is None:
                 continue
             for impl in run.impls(w):
-                if impl in ("serial", "raw_serial") or impl.startswith("raw_") or impl == "copy":
+                if impl not in run.parallel_backends:
                     continue
                 if backends and impl not in backends:
                     continue
@@ -484,7 +507,7 @@ def compare_speedup(runs, labels, out_dir: str, backends=None):
         _thread_axis(ax, counts)
         ax.set_ylim(bottom=0)
         ax.set_ylabel("speedup over the serial loop")
-        ax.set_title(WORKLOAD_TITLES.get(w, w))
+        ax.set_title(workload_title(runs, w))
     seen = {}
     for ax in axes:
         for h, l in zip(*ax.get_legend_handles_labels()):

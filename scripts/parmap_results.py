@@ -17,17 +17,26 @@ import os
 import statistics
 from dataclasses import dataclass, field
 
-# Where a backend's overhead is measured against: the hand-written loop it wraps. The threads
-# backend is parmap's own; it is held to raw OpenMP, the fastest hand-written fork-join.
-PARTNER = {
-    "serial": "raw_serial",
-    "threads": "raw_openmp",
-    "openmp": "raw_openmp",
-    "tbb": "raw_tbb",
-    "stdpar": "raw_stdpar",
+# The harness's settings as every run made before parmap-bench wrote them into the JSON context
+# had them: the backend -> hand-written loop pairs of the overhead ratios, the wake workload's
+# idle gap, the memory-bound map's bytes per item, and the compute- and latency-bound items'
+# costs. A run that records a key is read from its own context (Run.setting); nothing else in
+# scripts/ restates these facts. The mode's settings (bench_min_time, bench_repetitions,
+# chunk_ladder_steps, chunk_sizes) have no entry: older runs were not always made with their
+# mode's defaults, so for them these read as not recorded.
+LEGACY_CONTEXT = {
+    "overhead_reference": ("serial=raw_serial,threads=raw_openmp,openmp=raw_openmp,tbb=raw_tbb,"
+                           "stdpar=raw_stdpar"),
+    "wake_idle_ms": "20",
+    "memory_bytes_per_item": "16",
+    "compute_target_us_per_item": "10",
+    "latency_wait_us": "1000",
 }
-BACKENDS = ["serial", "threads", "openmp", "tbb", "stdpar"]
-RAW_LOOPS = ["raw_serial", "raw_openmp", "raw_tbb", "raw_stdpar"]
+# The settings of the harness a reader compares between runs: the facts above and the mode's.
+SETTINGS = list(LEGACY_CONTEXT) + ["bench_mode", "thread_counts", "bench_min_time",
+                                   "bench_repetitions", "chunk_ladder_steps", "chunk_sizes"]
+_NUMERIC_SETTINGS = ["wake_idle_ms", "memory_bytes_per_item", "compute_target_us_per_item",
+                     "latency_wait_us"]
 SCHEDULES = ["automatic", "static", "dynamic", "guided"]
 SCALING_WORKLOADS = ["compute", "memory", "triangular", "mandelbrot", "latency", "files"]
 DEFAULTS = {"api": "into", "schedule": "automatic", "chunk": 0, "placement": "none"}
@@ -145,6 +154,56 @@ class Run:
             return value == "yes"
         return self.logical > self.physical
 
+    # ---- the harness's settings (see LEGACY_CONTEXT) --------------------------------------
+    def setting(self, key):
+        """A setting of the harness that made this run, as a string: from the run's context,
+        else the value every run made before the harness recorded it had, else None."""
+        value = self.context.get(key)
+        if value is None or value == "":
+            value = LEGACY_CONTEXT.get(key)
+        return None if value is None else str(value)
+
+    def setting_number(self, key) -> float:
+        """A numeric setting (see setting); load() has checked that it parses."""
+        return float(self.setting(key))
+
+    @property
+    def partners(self) -> dict:
+        """{backend: the hand-written loop its overhead is measured against}, backends in the
+        harness's order."""
+        return parse_pairs(self.setting("overhead_reference"))
+
+    @property
+    def backends(self) -> list:
+        """The parmap backends the harness knows, in its order; the rest are raw loops and the
+        copy reference."""
+        return list(self.partners)
+
+    @property
+    def parallel_backends(self) -> list:
+        return [b for b in self.backends if b != "serial"]
+
+    @property
+    def wake_idle_ms(self) -> float:
+        """The idle gap before each timed call of the wake workload."""
+        return self.setting_number("wake_idle_ms")
+
+    def impl_order(self, name: str):
+        """A sort key: backends first in the harness's order, then their loops, then anything
+        else."""
+        order = self.backends + list(dict.fromkeys(self.partners.values())) + ["copy"]
+        return (order.index(name), name) if name in order else (len(order), name)
+
+    def check_settings(self):
+        """Raises ResultsError naming the file and the key if a setting does not parse."""
+        key = "overhead_reference"
+        try:
+            parse_pairs(self.setting(key))
+            for key in _NUMERIC_SETTINGS:
+                float(self.setting(key))
+        except (TypeError, ValueError) as e:
+            raise ResultsError(f"{self.path}: context key '{key}' cannot be read ({e})") from None
+
     @property
     def label(self) -> str:
         host = self.context.get("host_name", "?")
@@ -186,13 +245,19 @@ class Run:
         for c in self.find(workload):
             if c.impl not in seen:
                 seen.append(c.impl)
-        return sorted(seen, key=impl_order)
+        return sorted(seen, key=self.impl_order)
 
 
-def impl_order(name: str):
-    """Backends first in enum order, then the raw loops, then anything else."""
-    order = BACKENDS + RAW_LOOPS + ["copy"]
-    return (order.index(name), name) if name in order else (len(order), name)
+def parse_pairs(text: str) -> dict:
+    """'a=b,c=d' (how the harness writes a mapping into the context) as {'a': 'b', 'c': 'd'}.
+    Raises ValueError if an item has no '='."""
+    pairs = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"'{item}' in '{text}' is not key=value")
+        pairs[key.strip()] = value.strip()
+    return pairs
 
 
 def load(path: str) -> Run:
@@ -259,7 +324,9 @@ def from_json(data, path: str = "<json>") -> Run:
                           counters=counters, repetitions=len(times), spread=spread))
     if not cases and not skipped:
         raise ResultsError(f"{path}: the 'benchmarks' list holds no results")
-    return Run(path, context, cases, skipped)
+    run = Run(path, context, cases, skipped)
+    run.check_settings()
+    return run
 
 
 _STANDARD_KEYS = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads",
@@ -360,11 +427,12 @@ def overhead_rows(run: Run):
     for the overhead workload (each n and api) and the memory-bound one. Rows are dicts with
     workload, n, api, threads, backend, partner, time_us, partner_us, ratio."""
     rows = []
+    partners = run.partners
     for workload in ("overhead", "memory"):
         for c in run.find(workload, None, threads=None, n=None, api=None, schedule=None):
-            if c.impl not in PARTNER:
+            if c.impl not in partners:
                 continue
-            partner = PARTNER[c.impl]
+            partner = partners[c.impl]
             r = run.get(workload, partner, n=c.param("n"), api=c.param("api"),
                         threads=c.param("threads"))
             if r is None:
@@ -375,22 +443,35 @@ def overhead_rows(run: Run):
                          "time_us": c.time_us, "partner_us": r.time_us,
                          "ratio": c.time_us / r.time_us})
     rows.sort(key=lambda r: (r["workload"] != "overhead", r["n"] or 0, r["api"], r["threads"],
-                             impl_order(r["backend"]), r["schedule"] != "automatic"))
+                             run.impl_order(r["backend"]), r["schedule"] != "automatic"))
     return rows
+
+
+def latency_items(run: Run):
+    """The item count of the latency comparison: the wake cases' (the warm calls are the
+    overhead cases of that count), else the smallest overhead count, else None."""
+    for workload in ("wake", "overhead"):
+        counts = [c.param("n") for c in run.find(workload, None, n=None)
+                  if isinstance(c.param("n"), int)]
+        if counts:
+            return min(counts)
+    return None
 
 
 def latency_rows(run: Run):
     """Warm and after-idle call latency per implementation at full threads: dicts with impl,
-    warm_us (overhead, 1,000 items, into) and idle_us (wake: the median call after 20 ms idle)."""
+    warm_us (overhead, latency_items items, into) and idle_us (wake: the median call after
+    run.wake_idle_ms of idle)."""
     rows = []
     t = run.full_threads
-    impls = set(run.impls("wake")) | {c.impl for c in run.find("overhead", None, n=1000,
+    n = latency_items(run)
+    impls = set(run.impls("wake")) | {c.impl for c in run.find("overhead", None, n=n,
                                                                  threads=t)}
-    for impl in sorted(impls, key=impl_order):
+    for impl in sorted(impls, key=run.impl_order):
         if impl in ("serial", "raw_serial"):
             continue
-        warm = run.get("overhead", impl, n=1000, api="into", threads=t)
-        idle = run.get("wake", impl, n=1000, api="into", threads=t)
+        warm = run.get("overhead", impl, n=n, api="into", threads=t)
+        idle = run.get("wake", impl, n=n, api="into", threads=t)
         idle_us = None
         if idle is not None:
             idle_us = idle.counters.get("median_us", idle.time_us)
@@ -406,7 +487,7 @@ def sweep_summary(run: Run, workload: str, threads=None):
     t = threads or run.full_threads
     rows = []
     for impl in run.impls(workload):
-        if impl not in PARTNER or impl == "serial":
+        if impl not in run.parallel_backends:
             continue
         cases = run.find(workload, impl, threads=t, schedule=None, chunk=None)
         if not cases:

@@ -71,6 +71,23 @@ def quota_cpus(c: dict):
     return quota if quota > 0 else None
 
 
+def mode_text(run: pr.Run) -> str:
+    """The mode and what it set: thread counts, repetitions and minimum time, chunk sizes
+    (those the run recorded)."""
+    parts = [f"{run.setting('bench_mode') or '?'}; thread counts "
+             f"{run.setting('thread_counts') or '?'}"]
+    reps, min_time = run.setting("bench_repetitions"), run.setting("bench_min_time")
+    if reps and min_time:
+        parts.append(f"{reps} repetitions of at least {min_time} s")
+    ladders, sizes = run.setting("chunk_ladder_steps"), run.setting("chunk_sizes")
+    if sizes:
+        parts.append(f"chunk sizes {sizes} (--chunks)")
+    elif ladders:
+        steps = pr.parse_pairs(ladders)
+        parts.append("chunk ladders " + ", ".join(f"×{v} ({k})" for k, v in steps.items()))
+    return "; ".join(parts)
+
+
 def machine_section(run: pr.Run) -> list:
     c = run.context
     rows = [
@@ -87,7 +104,7 @@ def machine_section(run: pr.Run) -> list:
         ("backends built in", c.get("backends", "?")),
         ("git commit", f"`{c.get('git_commit', '?')}`" +
          (" with uncommitted changes" if c.get("git_dirty") == "yes" else "")),
-        ("mode", f"{c.get('bench_mode', '?')}; thread counts {c.get('thread_counts', '?')}"),
+        ("mode", mode_text(run)),
         ("load average at start", ", ".join(f"{v:.2f}" for v in c.get("load_avg", [])) or "?"),
     ]
     out = ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
@@ -128,18 +145,29 @@ def overhead_section(run: pr.Run, graph) -> list:
     full = [r for r in rows if r["threads"] == run.full_threads or r["backend"] == "serial"]
     over = [r for r in full if r["ratio"] > 1.2]
     out += ["", "*Reading.* `map` allocates its result, and so does the raw loop it is compared "
-            "with; `into` writes a preallocated vector on both sides. The threads backend has "
-            "no raw form: it is held to raw OpenMP. "]
+            "with; `into` writes a preallocated vector on both sides. " + pairing_text(run, rows)]
     if over:
         worst = sorted(over, key=lambda r: -r["ratio"])[:6]
+        # The largest allocating map, when there is a smaller one: its page faults are noise.
+        maps = sorted({r["n"] for r in rows if r["workload"] == "overhead" and r["api"] == "map"})
+        big = maps[-1] if len(maps) > 1 else None
         out[-1] += ("Above the 1.2× target at full threads: " + "; ".join(
             f"{r['backend']} ({r['schedule']}) on {r['workload']} {r['n']:,} {r['api']} "
             f"({r['ratio']:.2f}×)"
-            for r in worst) + ". Ratios of calls that last a microsecond or of the allocating "
-            "10^7-item map (page faults) are the noisiest on a shared machine.")
+            for r in worst) + ". Ratios of calls that last a microsecond" + (
+            f" or of the allocating {big:,}-item map (page faults)" if big else "") +
+            " are the noisiest on a shared machine.")
     else:
         out[-1] += "Every backend is within 1.2× of its loop at full threads."
     return out
+
+
+def pairing_text(run: pr.Run, rows) -> str:
+    """Which loop holds a backend of the rows that is not held to its own raw form."""
+    partners = run.partners
+    shown = list(dict.fromkeys(r["backend"] for r in rows))
+    return "".join(f"The {b} backend has no raw form of its own: it is held to "
+                   f"{partners[b]}. " for b in shown if partners[b] != "raw_" + b)
 
 
 def latency_section(run: pr.Run, graph) -> list:
@@ -147,20 +175,23 @@ def latency_section(run: pr.Run, graph) -> list:
     if not rows:
         return ["No latency cases in this run."]
     out = [f"![call latency]({graph}.png)", ""] if graph else []
-    out += ["| implementation | warm call | call after 20 ms idle |", "|---|---:|---:|"]
+    idle = f"{run.wake_idle_ms:g} ms"
+    out += [f"| implementation | warm call | call after {idle} idle |", "|---|---:|---:|"]
     for r in rows:
         out.append(f"| {r['impl']} | {fmt_us(r['warm_us'])} | {fmt_us(r['idle_us'])} |")
     by = {r["impl"]: r for r in rows}
-    text = ("*Reading.* A warm call is one of many back-to-back calls on 1,000 cheap items (the "
-            "fork-join cost); the idle case sleeps 20 ms before each call, outside the timed "
-            "span, so workers that went to sleep must be woken. ")
-    t, omp = by.get("threads"), by.get("raw_openmp")
-    if t and omp and t["warm_us"] and omp["warm_us"]:
-        text += (f"The threads backend costs {fmt_us(t['warm_us'])} warm against raw OpenMP's "
-                 f"{fmt_us(omp['warm_us'])} ({fmt_ratio(t['warm_us'] / omp['warm_us'])})")
-        if t["idle_us"] and omp["idle_us"]:
+    text = (f"*Reading.* A warm call is one of many back-to-back calls on "
+            f"{pr.latency_items(run):,} cheap items (the fork-join cost); the idle case sleeps "
+            f"{idle} before each call, outside the timed span, so workers that went to sleep "
+            "must be woken. ")
+    partner = run.partners.get("threads")
+    t, raw = by.get("threads"), by.get(partner)
+    if t and raw and t["warm_us"] and raw["warm_us"]:
+        text += (f"The threads backend costs {fmt_us(t['warm_us'])} warm against {partner}'s "
+                 f"{fmt_us(raw['warm_us'])} ({fmt_ratio(t['warm_us'] / raw['warm_us'])})")
+        if t["idle_us"] and raw["idle_us"]:
             text += (f", and {fmt_us(t['idle_us'])} after idling against "
-                     f"{fmt_us(omp['idle_us'])} ({fmt_ratio(t['idle_us'] / omp['idle_us'])})")
+                     f"{fmt_us(raw['idle_us'])} ({fmt_ratio(t['idle_us'] / raw['idle_us'])})")
         text += "."
     return out + ["", text]
 
@@ -204,7 +235,7 @@ def scaling_section(run: pr.Run, graphs) -> list:
     for w in pr.SCALING_WORKLOADS:
         if w not in table:
             continue
-        backends = {k: v for k, v in table[w].items() if k in pr.PARTNER}
+        backends = {k: v for k, v in table[w].items() if k in run.partners}
         if not backends:
             continue
         best = max(backends, key=backends.get)
@@ -221,7 +252,7 @@ def compute_speedup_line(run: pr.Run) -> str:
     if t1 is None or run.full_threads < 2:
         return ""
     parts = []
-    for b in pr.BACKENDS[1:]:
+    for b in run.parallel_backends:
         c = run.get("compute", b, threads=2)
         if c:
             parts.append(f"{b} {t1 / c.time_us:.2f}×")
@@ -241,7 +272,7 @@ def glance(run: pr.Run) -> list:
         out.append("Overhead against the hand-written loop (worst of the overhead and "
                    "memory-bound cases at full threads): " + ", ".join(
                        f"{b} {fmt_ratio(r['ratio'])} ({r['workload']} {r['n']:,} {r['api']})"
-                       for b, r in sorted(worst.items(), key=lambda kv: pr.impl_order(kv[0])))
+                       for b, r in sorted(worst.items(), key=lambda kv: run.impl_order(kv[0])))
                    + ".")
     out.append(compute_speedup_line(run))
     for w in ("triangular", "mandelbrot"):
@@ -251,13 +282,14 @@ def glance(run: pr.Run) -> list:
                        "chunk found: " + ", ".join(f"{r['backend']} {r['ratio']:.2f}×"
                                                    for r in sw) + ".")
     lat = {r["impl"]: r for r in pr.latency_rows(run)}
-    t, omp = lat.get("threads"), lat.get("raw_openmp")
-    if t and omp and t["warm_us"] and omp["warm_us"]:
-        line = (f"Threads backend call on 1,000 items: warm {fmt_us(t['warm_us'])} (raw OpenMP "
-                f"{fmt_us(omp['warm_us'])})")
-        if t["idle_us"] and omp["idle_us"]:
-            line += (f"; after 20 ms idle {fmt_us(t['idle_us'])} (raw OpenMP "
-                     f"{fmt_us(omp['idle_us'])})")
+    partner = run.partners.get("threads")
+    t, raw = lat.get("threads"), lat.get(partner)
+    if t and raw and t["warm_us"] and raw["warm_us"]:
+        line = (f"Threads backend call on {pr.latency_items(run):,} items: warm "
+                f"{fmt_us(t['warm_us'])} ({partner} {fmt_us(raw['warm_us'])})")
+        if t["idle_us"] and raw["idle_us"]:
+            line += (f"; after {run.wake_idle_ms:g} ms idle {fmt_us(t['idle_us'])} ({partner} "
+                     f"{fmt_us(raw['idle_us'])})")
         out.append(line + ".")
     if not run.smt:
         out.append(f"No SMT on this machine ({run.logical} logical CPUs = {run.physical} cores): "
@@ -267,15 +299,15 @@ def glance(run: pr.Run) -> list:
 
 def amdahl_section(run: pr.Run, graph) -> list:
     out = [f"![Amdahl and Karp-Flatt]({graph}.png)", ""] if graph else []
-    rows = ["| workload | " + " | ".join(b for b in pr.BACKENDS[1:]) + " |",
-            "|---|" + "---:|" * (len(pr.BACKENDS) - 1)]
+    backends = run.parallel_backends
+    rows = ["| workload | " + " | ".join(backends) + " |", "|---|" + "---:|" * len(backends)]
     any_fit = False
     for w in pr.SCALING_WORKLOADS:
         t1 = pr.baseline_us(run, w)
         if t1 is None:
             continue
         cells = []
-        for b in pr.BACKENDS[1:]:
+        for b in backends:
             pts = [(p, s) for p, s in pr.speedups(pr.scaling_points(run, w, b), t1)
                    if p <= run.logical]
             f = pr.amdahl_fit(pts)
@@ -284,7 +316,7 @@ def amdahl_section(run: pr.Run, graph) -> list:
         rows.append(f"| {w} | " + " | ".join(cells) + " |")
     if not any_fit:
         return out + ["No scaling case with more than one thread: nothing to fit."]
-    counts = sorted({p for w in pr.SCALING_WORKLOADS for b in pr.BACKENDS[1:]
+    counts = sorted({p for w in pr.SCALING_WORKLOADS for b in backends
                      for p, _ in pr.scaling_points(run, w, b) if 1 < p <= run.logical})
     out += ["Serial fraction f of Amdahl's law S(p) = 1/(f + (1-f)/p), fitted by least squares "
             f"over the thread counts up to the CPUs ({', '.join(map(str, counts))}):", ""] + rows
@@ -305,14 +337,16 @@ def memory_section(run: pr.Run, graph) -> list:
     out = [f"![memory bandwidth]({graph}.png)", ""] if graph else []
     n = run.find("memory")[0].param("n")
     t = run.full_threads
+    traffic = run.setting_number("memory_bytes_per_item") * n
 
     def gbs(impl):
         c = run.get("memory", impl, threads=t)
-        return 16.0 * n / (c.time_us * 1e-6) / 1e9 if c else None
+        return traffic / (c.time_us * 1e-6) / 1e9 if c else None
 
     copy = gbs("copy")
     parts = []
-    for b in pr.BACKENDS[1:] + ["raw_openmp"]:
+    loops = dict.fromkeys(run.partners[b] for b in run.parallel_backends)
+    for b in run.parallel_backends + list(loops):
         g = gbs(b)
         if g is not None:
             parts.append(f"{b} {g:.1f} GB/s" + (f" ({g / copy:.0%} of copy)" if copy else ""))

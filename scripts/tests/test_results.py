@@ -1,5 +1,10 @@
 """Tests of the report scripts: parsing parmap-bench JSON, the fits, and the report and compare
-commands end to end on a small fixture (fixture.json, a hand-written run)."""
+commands end to end on a small fixture (fixture.json, a hand-written run).
+
+The fixture records the harness's settings in its context with values other than those of the
+runs made before the harness recorded them (parmap_results.LEGACY_CONTEXT): another pairing of
+the threads backend, another idle gap, ... so the tests show that the scripts read them. The
+same run without those keys (legacy_data) stands for the older runs."""
 
 import copy
 import importlib.util
@@ -19,6 +24,34 @@ import parmap_results as pr  # noqa: E402
 
 FIXTURE = os.path.join(HERE, "fixture.json")
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+# The context keys of the harness's settings: what older runs lack.
+RECORDED_SETTINGS = list(pr.LEGACY_CONTEXT) + ["bench_min_time", "bench_repetitions",
+                                               "chunk_ladder_steps"]
+
+
+def fixture_data():
+    with open(FIXTURE, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def legacy_data():
+    """The fixture as a harness that did not record its settings would have written it: no
+    setting in the context, and the wake cases' idle counter at that harness's gap."""
+    data = fixture_data()
+    for key in RECORDED_SETTINGS:
+        del data["context"][key]
+    for entry in data["benchmarks"]:
+        if "idle_ms" in entry:
+            entry["idle_ms"] = float(pr.LEGACY_CONTEXT["wake_idle_ms"])
+    return data
+
+
+def write_json(data, directory, name):
+    path = os.path.join(directory, name)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    return path
 
 
 class ParseName(unittest.TestCase):
@@ -101,6 +134,50 @@ class Load(unittest.TestCase):
             pr.from_json(data)
 
 
+class Settings(unittest.TestCase):
+    def setUp(self):
+        self.run = pr.load(FIXTURE)
+        self.legacy = pr.from_json(legacy_data(), "legacy.json")
+
+    def test_the_fixture_differs_from_the_legacy_values(self):
+        for key, value in pr.LEGACY_CONTEXT.items():
+            self.assertNotEqual(self.run.context[key], value, key)
+
+    def test_read_from_the_context(self):
+        self.assertEqual(self.run.partners, {"serial": "raw_serial", "threads": "raw_tbb",
+                                             "openmp": "raw_openmp", "tbb": "raw_tbb"})
+        self.assertEqual(self.run.backends, ["serial", "threads", "openmp", "tbb"])
+        self.assertEqual(self.run.parallel_backends, ["threads", "openmp", "tbb"])
+        self.assertEqual(self.run.wake_idle_ms, 50.0)
+        self.assertEqual(self.run.setting_number("memory_bytes_per_item"), 24.0)
+        self.assertEqual(self.run.setting("bench_min_time"), "0.05")
+        # The harness's order: backends, then their loops in the order of the pairs.
+        self.assertEqual(self.run.impls("overhead"), ["threads", "tbb", "raw_tbb", "raw_openmp"])
+        self.assertEqual(self.legacy.impls("overhead"),
+                         ["threads", "tbb", "raw_openmp", "raw_tbb"])
+
+    def test_runs_that_did_not_record_them_get_the_values_of_their_time(self):
+        self.assertEqual(self.legacy.partners["threads"], "raw_openmp")
+        self.assertEqual(self.legacy.backends, ["serial", "threads", "openmp", "tbb", "stdpar"])
+        self.assertEqual(self.legacy.wake_idle_ms, 20.0)
+        self.assertEqual(self.legacy.setting_number("memory_bytes_per_item"), 16.0)
+        # The mode's settings were not the same in every older run: not recorded.
+        self.assertIsNone(self.legacy.setting("bench_min_time"))
+        self.assertIsNone(self.legacy.setting("chunk_ladder_steps"))
+
+    def test_an_unreadable_setting_names_the_file_and_the_key(self):
+        for key, value in (("overhead_reference", "threads"), ("wake_idle_ms", "soon")):
+            data = fixture_data()
+            data["context"][key] = value
+            with self.assertRaisesRegex(pr.ResultsError, f"bad.json: context key '{key}'"):
+                pr.from_json(data, "bad.json")
+
+    def test_parse_pairs(self):
+        self.assertEqual(pr.parse_pairs("a=b, c=d"), {"a": "b", "c": "d"})
+        with self.assertRaises(ValueError):
+            pr.parse_pairs("a=b,c")
+
+
 class Fits(unittest.TestCase):
     def test_amdahl_recovers_the_serial_fraction(self):
         for f in (0.0, 0.05, 0.3):
@@ -140,12 +217,20 @@ class Analyses(unittest.TestCase):
 
     def test_overhead_ratios_pair_each_backend_with_its_loop(self):
         rows = {(r["backend"], r["api"]): r for r in pr.overhead_rows(self.run)}
-        self.assertEqual(rows[("threads", "into")]["partner"], "raw_openmp")
-        self.assertAlmostEqual(rows[("threads", "into")]["ratio"], 1.25)
+        self.assertEqual(rows[("threads", "into")]["partner"], "raw_tbb")
+        self.assertAlmostEqual(rows[("threads", "into")]["ratio"], 2.0)
         self.assertAlmostEqual(rows[("tbb", "map")]["ratio"], 1.15)
         self.assertEqual(len(rows), 2)
 
+    def test_overhead_ratios_of_a_legacy_run_use_the_pairs_of_its_time(self):
+        legacy = pr.from_json(legacy_data(), "legacy.json")
+        rows = {(r["backend"], r["api"]): r for r in pr.overhead_rows(legacy)}
+        self.assertEqual(rows[("threads", "into")]["partner"], "raw_openmp")
+        self.assertAlmostEqual(rows[("threads", "into")]["ratio"], 1.25)
+        self.assertEqual(len(rows), 2)
+
     def test_latency_uses_the_median_call(self):
+        self.assertEqual(pr.latency_items(self.run), 1000)  # the wake cases' item count
         rows = {r["impl"]: r for r in pr.latency_rows(self.run)}
         self.assertAlmostEqual(rows["threads"]["idle_us"], 30.0)
         self.assertAlmostEqual(rows["threads"]["warm_us"], 1.0)
@@ -172,14 +257,47 @@ class Commands(unittest.TestCase):
             with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
                 text = f.read()
             self.assertIn("no SMT", text)
-            self.assertIn("1.25×", text)  # the threads backend against raw OpenMP
             self.assertIn("MPI", text)
+            # The settings the run recorded, not those of older runs.
+            self.assertIn("| mode | quick; thread counts 1,2,4; 3 repetitions of at least 0.05 s; "
+                          "chunk ladders ×16 (chunks), ×8 (imbalanced) |", text)
+            self.assertIn("| threads | automatic | 1 µs | raw_tbb | 0.5 µs | 2.00× ⚠ |", text)
+            self.assertIn("it is held to raw_tbb.", text)
+            self.assertIn("| implementation | warm call | call after 50 ms idle |", text)
+            self.assertIn("the idle case sleeps 50 ms", text)
+            self.assertIn("threads 24.0 GB/s (80% of copy)", text)
+            self.assertNotIn("20 ms", text)
             for graph in ("speedup", "efficiency", "overhead", "latency", "chunks", "mpi",
-                          "placement", "amdahl"):
+                          "placement", "amdahl", "memory"):
                 self.assertTrue(os.path.exists(os.path.join(out, graph + ".png")), graph)
                 self.assertTrue(os.path.exists(os.path.join(out, graph + ".svg")), graph)
                 self.assertIn(f"({graph}.png)", text)
             self.assertTrue(os.path.exists(os.path.join(out, "results.json")))
+
+    def test_report_of_a_run_that_did_not_record_the_settings(self):
+        import report
+        with tempfile.TemporaryDirectory() as out:
+            path = write_json(legacy_data(), out, "legacy.json")
+            with redirect_stdout(io.StringIO()):
+                self.assertEqual(report.main([path, "--out", out]), 0)
+            with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+                text = f.read()
+        self.assertIn("| mode | quick; thread counts 1,2,4 |", text)
+        self.assertIn("| threads | automatic | 1 µs | raw_openmp | 0.8 µs | 1.25× ⚠ |", text)
+        self.assertIn("it is held to raw_openmp.", text)
+        self.assertIn("| implementation | warm call | call after 20 ms idle |", text)
+        self.assertIn("threads 16.0 GB/s (80% of copy)", text)
+
+    def test_graph_titles_carry_the_item_costs_the_runs_recorded(self):
+        import parmap_plots as plots
+        run, legacy = pr.load(FIXTURE), pr.from_json(legacy_data(), "legacy.json")
+        self.assertEqual(plots.workload_title([run], "compute"), "compute-bound (~5 us/item)")
+        self.assertEqual(plots.workload_title([legacy], "compute"),
+                         "compute-bound (~10 us/item)")
+        self.assertEqual(plots.workload_title([run, legacy], "compute"), "compute-bound")
+        self.assertEqual(plots.workload_title([run], "memory"),
+                         "memory-bound (axpy, 1,000,000 doubles)")
+        self.assertEqual(plots.workload_title([run], "latency"), "latency-bound")  # no cases
 
     def test_machine_section_says_where_the_default_thread_count_came_from(self):
         import report
@@ -243,11 +361,30 @@ class Commands(unittest.TestCase):
                 text = f.read()
             self.assertIn("2.00×", text)
             self.assertNotIn("1.00×", text)
+            self.assertNotIn("Harness settings that differ", text)
             self.assertTrue(os.path.exists(os.path.join(out, "compare-speedup.png")))
             runs = [pr.load(FIXTURE), pr.load(second)]
             rows = compare.ratio_rows(runs)
             self.assertTrue(rows)
             self.assertTrue(all(math.isclose(r[2][1], 2.0) for r in rows))
+
+    def test_compare_an_older_run_with_a_newer_one(self):
+        import compare
+        with tempfile.TemporaryDirectory() as out:
+            old = write_json(legacy_data(), out, "old.json")
+            with redirect_stdout(io.StringIO()):
+                self.assertEqual(compare.main([old, FIXTURE, "--labels", "old,new", "--out", out]),
+                                 0)
+            with open(os.path.join(out, "compare.md"), encoding="utf-8") as f:
+                text = f.read()
+        self.assertIn("## Harness settings that differ", text)
+        self.assertIn("| `wake_idle_ms` | 20 | 50 |", text)
+        self.assertIn("| `overhead_reference` | serial=raw_serial,threads=raw_openmp,openmp="
+                      "raw_openmp,tbb=raw_tbb,stdpar=raw_stdpar | serial=raw_serial,threads="
+                      "raw_tbb,openmp=raw_openmp,tbb=raw_tbb |", text)
+        self.assertIn("| `bench_min_time` | not recorded | 0.05 |", text)
+        self.assertNotIn("`bench_mode`", text)  # the same in both
+        self.assertIn("| wake/threads/n:1000/api:into/threads:2 | 30 µs | 30 µs | 1.00× |", text)
 
     def test_compare_needs_two_files(self):
         import compare
