@@ -14,15 +14,15 @@
 
 #include "parmap/detail/execute.hpp"
 #include "parmap/detail/indexed_input.hpp"
+#include "parmap/detail/result_slots.hpp"
 #include "parmap/options.hpp"
 
 namespace parmap {
 
 /// The result type of mapping F over R: what `fn(*it)` returns for an element of `input`, as a
-/// value (a data member pointer or a function returning a reference or const gives a copy).
+/// value (detail::call_result_t).
 template <class R, class F>
-using map_result_t =
-    std::remove_cvref_t<std::invoke_result_t<F&, std::ranges::range_reference_t<R>>>;
+using map_result_t = detail::call_result_t<F, std::ranges::range_reference_t<R>>;
 
 /// Returns {fn(x) for x in input}, in input order, computed in parallel. Equivalent to
 ///   std::vector<T> out; for (auto&& x : input) out.push_back(std::invoke(fn, x)); return out;

@@ -149,7 +149,7 @@ auto make_stream(R&& input, F&& fn, const options& opt, stream_options sopt, con
                 "parmap: a stream's fn must return a move-constructible type");
   const plan p = make_plan(opt);
   V view = std::views::all(std::forward<R>(input));
-  std::size_t total = 0;
+  std::size_t total = detail::call_rules::no_index;  // not known: no progress reports
   if constexpr (std::ranges::sized_range<V>) {
     total = static_cast<std::size_t>(std::ranges::size(view));
   } else if (opt.on_progress) {

@@ -60,8 +60,7 @@ concept zip_arguments =
 
 template <class F, class Tuple, std::size_t... I>
 auto zip_map(F& fn, const options& opt, Tuple& args, std::index_sequence<I...>) {
-  using T =
-      std::invoke_result_t<F&, std::ranges::range_reference_t<std::tuple_element_t<I, Tuple>>...>;
+  using T = call_result_t<F, std::ranges::range_reference_t<std::tuple_element_t<I, Tuple>>...>;
   static_assert(!std::is_void_v<T>, "parmap::parallel_zip_map: fn must return a value");
   static_assert(std::is_move_constructible_v<T>,
                 "parmap::parallel_zip_map: fn's result type must be move-constructible");

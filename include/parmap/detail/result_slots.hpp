@@ -5,12 +5,19 @@
 // which std::vector packs into shared bits that threads cannot write concurrently).
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace parmap::detail {
+
+/// The one result-type rule of every algorithm (map, zip, streams, reduce's map): what
+/// std::invoke(fn, args...) returns, as a value (a data member pointer, or a function returning
+/// a reference or a const type, gives a copy).
+template <class F, class... Args>
+using call_result_t = std::remove_cvref_t<std::invoke_result_t<F&, Args...>>;
 
 template <class T>
 class result_slots {

@@ -26,6 +26,7 @@
 #include <exception>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +35,8 @@
 #include <utility>
 #include <vector>
 
+#include "parmap/detail/call_rules.hpp"
+#include "parmap/detail/chunking.hpp"
 #include "parmap/detail/execute.hpp"
 #include "parmap/errors.hpp"
 #include "parmap/options.hpp"
@@ -101,16 +104,16 @@ class stream_channel {
     for (;;) {
       if (ended_) return false;
       if constexpr (Order == stream_order::input) {
-        if (delivered_ == fail_index_) return fail_now();
+        if (delivered_ == end_index()) return fail_now();
         if (!pending_.empty() && pending_.front().has_value()) {
           current_.emplace(std::move(*pending_.front()));
           pending_.pop_front();
           return delivered();
         }
-        if (input_done_ && delivered_ == pulled_) return end_now();
+        if (input_done_ && delivered_ == pulled_ && !reading_) return end_now(lock);
       } else {
         while (!done_.empty()) {
-          if (done_.front().first >= fail_index_) {
+          if (done_.front().first >= end_index()) {
             done_.pop_front();  // a serial loop would have stopped before this item
             continue;
           }
@@ -118,8 +121,8 @@ class stream_channel {
           done_.pop_front();
           return delivered();
         }
-        if (fail_index_ != no_index && !running_below(fail_index_)) return fail_now();
-        if (input_done_ && running_.empty()) return end_now();
+        if (end_index() != no_index && !running_below(end_index())) return fail_now();
+        if (input_done_ && running_.empty() && !reading_) return end_now(lock);
       }
       if (batch_pending_ && can_claim()) {
         const auto help_from = batch_since_ + stream_start_grace;
@@ -140,15 +143,15 @@ class stream_channel {
   /// Consumer: the result next() moved to.
   [[nodiscard]] value_type& current() noexcept { return *current_; }
 
-  /// Owner, once: no item starts any more; waits for the items that are running (and, since
-  /// the input is read under the lock, for a read in progress). The driver then returns as
-  /// soon as its batch does: every backend runs a batch on the driver's own thread too, so a
-  /// batch never waits for a thread the backend cannot give.
+  /// Owner, once: no item starts any more; waits for the items that are running and for a
+  /// read of the input in progress. The driver then returns as soon as its batch does: every
+  /// backend runs a batch on the driver's own thread too, so a batch never waits for a thread
+  /// the backend cannot give.
   void close() noexcept {
     std::unique_lock lock(mutex_);
     closed_ = true;
     work_cv_.notify_all();
-    result_cv_.wait(lock, [&] { return running_.empty(); });
+    result_cv_.wait(lock, [&] { return running_.empty() && !reading_; });
   }
 
   /// Driver: whenever an item may be claimed, runs a batch of worker slots through the
@@ -181,33 +184,29 @@ class stream_channel {
   }
 
  protected:
-  static constexpr std::size_t no_index = std::numeric_limits<std::size_t>::max();
+  static constexpr std::size_t no_index = call_rules::no_index;
 
-  /// `p` is the checked plan of the user's options; `total` the input's size when the input
-  /// knows it (only needed for progress reports).
+  /// `p` is the checked plan of the user's options; `total` the input's size, or no_index when
+  /// the input does not know it (then there are no progress reports).
   stream_channel(const plan& p, const options& opt, std::size_t window, std::size_t total)
       : opt_(opt),
+        rules_(opt_, total),
         threads_(static_cast<std::size_t>(p.threads)),
-        window_(window != 0 ? window : automatic_window(threads_, opt.chunk)),
-        total_(total),
+        window_(window != 0 ? window : chunking::stream_window(threads_, opt.chunk)),
         slot_options_(slot_options(opt, p)),
         slot_plan_(make_plan(slot_options_)),
         batch_since_(std::chrono::steady_clock::now()) {}
 
-  /// Input side, with the lock held: reads item `index` (the next one) of the input. Returns
-  /// false when the input has ended. May throw: the input's own exception.
+  /// Input side, without the lock, by one thread at a time: reads item `index` (the next one)
+  /// of the input. Returns false when the input has ended. May throw: the input's own
+  /// exception.
   virtual bool read_next(std::size_t index) = 0;
 
   /// Input side, without the lock: runs fn on the item read for `index`, and drops the item.
   virtual R compute(std::size_t index) = 0;
 
-  /// The window when stream_options::window is 0: four items per thread and chunk, so every
-  /// thread finds work while the consumer is busy.
-  static std::size_t automatic_window(std::size_t threads, std::size_t chunk) noexcept {
-    const std::size_t c = std::max<std::size_t>(chunk, 1);
-    const std::size_t most = std::numeric_limits<std::size_t>::max();
-    return c > most / 4 / threads ? most : 4 * threads * c;
-  }
+  /// Input side, without the lock: drops the item read for `index` without running it.
+  virtual void drop(std::size_t index) noexcept = 0;
 
   /// The options of the workers' own call: one slot per thread, handed out one at a time.
   /// Stop, deadline and progress are the stream's business, checked per item, not per slot.
@@ -244,11 +243,18 @@ class stream_channel {
   }
 
   [[nodiscard]] bool workers_done() const noexcept {
-    return closed_ || input_done_ || fail_index_ != no_index;
+    return closed_ || input_done_ || end_index() != no_index;
+  }
+
+  /// Where the stream ends early: the lowest index that failed or that a stop or the deadline
+  /// kept from starting (call_rules), or no_index.
+  [[nodiscard]] std::size_t end_index() const noexcept {
+    return std::min(rules_.failed_index(), rules_.halt_index());
   }
 
   [[nodiscard]] bool can_claim() const noexcept {
-    return !workers_done() && running_.size() < threads_ && pulled_ - delivered_ < window_;
+    return !workers_done() && !reading_ && running_.size() < threads_ &&
+           pulled_ - delivered_ < window_;
   }
 
   [[nodiscard]] bool running_below(std::size_t index) const noexcept {
@@ -256,25 +262,38 @@ class stream_channel {
                        [index](std::size_t k) { return k < index; });
   }
 
-  /// With the lock held and can_claim(): reads the next item, runs it with the lock released,
-  /// publishes its result or its failure. Returns with the lock held.
+  /// With the lock held and can_claim(): reads the next item with the lock released (a slow
+  /// read holds up no result and no consumer), runs it with the lock released, publishes its
+  /// result or its failure. Returns with the lock held.
   void run_one(std::unique_lock<std::mutex>& lock) noexcept {
     const std::size_t k = pulled_;
-    // Like a chunk of parallel_map: nothing starts once the stop or the deadline is seen.
-    if (opt_.stop.stop_requested()) return fail_at(k, std::make_exception_ptr(cancelled()));
-    if (opt_.deadline != std::chrono::steady_clock::time_point::max() &&
-        std::chrono::steady_clock::now() >= opt_.deadline) {
-      return fail_at(k, std::make_exception_ptr(timeout()));
-    }
+    reading_ = true;
+    lock.unlock();
+    bool have = false;
+    std::exception_ptr read_error;
     try {
-      if (!read_next(k)) {
-        input_done_ = true;
-        notify_all();
-        return;
-      }
+      have = read_next(k);
     } catch (...) {
+      read_error = std::current_exception();
+    }
+    // Only an item that exists can be kept from starting: a stop or deadline that comes after
+    // the input's last item started is not seen, and the stream succeeds.
+    bool may_start = have && !read_error && rules_.may_start(k);
+    if (have && !may_start) drop(k);
+    lock.lock();
+    reading_ = false;
+    if (may_start && closed_) {  // the owner closed the stream during the read
+      drop(k);
+      may_start = false;
+    }
+    if (read_error) {
       input_done_ = true;
-      return fail_at(k, std::current_exception());
+      return fail_at(k, std::move(read_error));
+    }
+    if (!have || !may_start) {
+      input_done_ = input_done_ || !have;
+      notify_all();
+      return;
     }
     ++pulled_;
     running_.push_back(k);
@@ -288,59 +307,25 @@ class stream_channel {
     } catch (...) {
       error = std::current_exception();
     }
+    // Counted before the result is published: the consumer's final report (end_now) then
+    // always comes after every item's own.
+    if (!error) rules_.finished(1, k);
     lock.lock();
 
     running_.erase(std::find(running_.begin(), running_.end(), k));
-    if (error) {
-      fail_at(k, std::move(error));
-      return;
-    }
+    if (error) return fail_at(k, std::move(error));
     if constexpr (Order == stream_order::input) {
       pending_[k - delivered_].emplace(std::move(*result));
     } else {
       done_.emplace_back(k, std::move(*result));
     }
     notify_all();
-    if (opt_.on_progress) {
-      lock.unlock();
-      report_progress(k);
-      lock.lock();
-    }
   }
 
-  /// After item `index` succeeded: counts it and tells on_progress, at most ~20 times a
-  /// second, never concurrently, and a last time when every item of the input is done.
-  void report_progress(std::size_t index) noexcept {
-    constexpr auto interval = std::chrono::milliseconds(50);
-    const std::size_t done = completed_.fetch_add(1, std::memory_order_relaxed) + 1;
-    try {
-      if (done == total_) {
-        std::lock_guard guard(progress_mutex_);
-        progress_final_ = true;
-        opt_.on_progress(total_, total_);
-        return;
-      }
-      std::unique_lock guard(progress_mutex_, std::try_to_lock);
-      const auto now = std::chrono::steady_clock::now();
-      if (!guard.owns_lock() || progress_final_ || now < next_report_) return;
-      next_report_ = now + interval;
-      // Read under the lock, so the reports never go backwards.
-      const std::size_t seen = completed_.load(std::memory_order_relaxed);
-      if (seen < total_) opt_.on_progress(seen, total_);
-    } catch (...) {
-      // A progress callback that throws fails the stream at the item that reported.
-      std::lock_guard lock(mutex_);
-      fail_at(index, std::current_exception());
-    }
-  }
-
-  /// With the lock held: item `index` failed (or stands where the input failed, or where the
-  /// stream was stopped). The lowest such index wins; nothing is claimed after it.
+  /// With the lock held: item `index` failed, or the input failed while reading it. The
+  /// lowest failing index wins (call_rules); nothing is claimed after it.
   void fail_at(std::size_t index, std::exception_ptr error) noexcept {
-    if (index < fail_index_) {
-      fail_index_ = index;
-      failure_ = std::move(error);
-    }
+    rules_.fail(index, std::move(error));
     notify_all();
   }
 
@@ -355,8 +340,12 @@ class stream_channel {
     return true;
   }
 
-  bool end_now() noexcept {
+  /// Every item was delivered: the final progress report, on the consumer's thread, so it has
+  /// returned before the loop over the stream ends.
+  bool end_now(std::unique_lock<std::mutex>& lock) {
     ended_ = true;
+    lock.unlock();
+    rules_.finish();
     return false;
   }
 
@@ -364,13 +353,13 @@ class stream_channel {
     ended_ = true;
     closed_ = true;
     work_cv_.notify_all();
-    std::rethrow_exception(failure_);
+    std::rethrow_exception(rules_.failure_at(end_index()));
   }
 
   const options opt_;
+  call_rules rules_;  // failures, stop, deadline, progress: one rule set with parallel_map
   const std::size_t threads_;
   const std::size_t window_;
-  const std::size_t total_;
   const options slot_options_;
   const plan slot_plan_;
 
@@ -380,6 +369,7 @@ class stream_channel {
   std::size_t pulled_ = 0;             // items read from the input
   std::size_t delivered_ = 0;          // results handed to the consumer
   std::vector<std::size_t> running_;   // items whose fn is running (at most threads + 1)
+  bool reading_ = false;               // a thread is reading item pulled_ of the input
   bool input_done_ = false;
   bool closed_ = false;
   bool ended_ = false;
@@ -387,19 +377,12 @@ class stream_channel {
   // batch_since_; the stream's creation counts as the first request).
   bool batch_pending_ = true;
   std::chrono::steady_clock::time_point batch_since_;
-  std::size_t fail_index_ = no_index;
-  std::exception_ptr failure_;
   // input order: results of items [delivered_, pulled_), empty until the item is done
   std::deque<std::optional<R>> pending_;
   // completion order: results not yet handed out, as they were finished
   std::deque<std::pair<std::size_t, R>> done_;
 
   std::optional<value_type> current_;  // the consumer's alone
-
-  std::atomic<std::size_t> completed_{0};
-  std::mutex progress_mutex_;
-  std::chrono::steady_clock::time_point next_report_{};  // guarded by progress_mutex_
-  bool progress_final_ = false;                          // guarded by progress_mutex_
 };
 
 /// A stream over the view V (the user's range through std::views::all) with the function F.
@@ -426,8 +409,13 @@ class stream_source final : public stream_channel<R, Order> {
     if (*it_ == *end_) return false;
     typename item::stored read = item::read(*it_);
     std::lock_guard lock(items_mutex_);
-    items_.emplace_back(index, std::move(read));
+    items_.emplace(index, std::move(read));
     return true;
+  }
+
+  void drop(std::size_t index) noexcept override {
+    std::lock_guard lock(items_mutex_);
+    items_.erase(index);
   }
 
   R compute(std::size_t index) override {
@@ -435,22 +423,22 @@ class stream_source final : public stream_channel<R, Order> {
     return std::invoke(fn_, item::use(held));
   }
 
-  /// Moves the item read for `index` out of the list of items in flight.
+  /// Moves the item read for `index` out of the items in flight. Items are only ever
+  /// constructed and destroyed here, never assigned: a stored proxy (std::vector<bool>'s bit
+  /// reference) assigned to would write into the user's input.
   typename item::stored take(std::size_t index) {
     std::lock_guard lock(items_mutex_);
-    auto it = std::find_if(items_.begin(), items_.end(),
-                           [index](const auto& e) { return e.first == index; });
-    typename item::stored held = std::move(it->second);
-    items_.erase(it);
-    return held;
+    auto node = items_.extract(index);
+    return typename item::stored(std::move(node.mapped()));
   }
 
   V input_;
   F fn_;
-  std::optional<std::ranges::iterator_t<V>> it_;  // guarded by the channel's lock
+  // Used by one reading thread at a time (the channel's reading_ flag), never under its lock.
+  std::optional<std::ranges::iterator_t<V>> it_;
   std::optional<std::ranges::sentinel_t<V>> end_;
-  std::mutex items_mutex_;  // taken inside the channel's lock, or alone
-  std::vector<std::pair<std::size_t, typename item::stored>> items_;  // read, not yet taken
+  std::mutex items_mutex_;
+  std::map<std::size_t, typename item::stored> items_;  // read, not yet taken
 };
 
 }  // namespace parmap::detail
