@@ -2,19 +2,20 @@
 // The machinery behind imap and imap_unordered.
 //
 // A stream's driver thread runs batches of `threads` worker slots through the primitive
-// (for_each_index). Each slot claims the next item of the input, in input order and under one
-// lock, runs fn on it with the lock released and publishes the result, and claims again. Claims
-// stop while `window` items are read but not yet handed to the consumer, so an unbounded input
-// is read only as fast as it is consumed; because slots claim single items, a slow item holds
-// up one slot and nothing else. A batch ends when nothing may be claimed and nothing runs (the
-// consumer is behind, the input ended, an item failed, the stream was closed); the driver
+// (for_each_index). Each slot claims the next item of the input, in input order: one thread at
+// a time reads it, with the stream's lock released, so a slow read holds up no finished result.
+// The slot then asks the call's rules (call_rules: the same as parallel_map's) whether the item
+// may start, runs fn on it with the lock released, publishes the result, and claims again.
+// Claims stop while `window` items are read but not yet handed to the consumer, so an unbounded
+// input is read only as fast as it is consumed; because slots claim single items, a slow item
+// holds up one slot and nothing else. A batch ends when nothing may be claimed and nothing runs
+// (the consumer is behind, the input ended, an item failed, the stream was closed); the driver
 // starts the next one when an item may be claimed again. So the backend's threads are held only
-// while the stream has work for them.
+// while the stream has work for them. The driver always takes part in its own batch, so closing
+// a stream never waits for a thread the backend cannot give, and the driver is always joined.
 //
-// If a batch has not started a short while after the driver asked for it (the backend has no
-// thread to give: a TBB arena whose every slot is held by the caller of a parallel_map that
-// consumes this stream from its fn), the consuming thread claims and runs items itself while it
-// waits, so a stream always makes progress.
+// If a batch has not started a short while after the driver asked for it, the consuming thread
+// claims and runs items itself while it waits, so a stream always makes progress.
 
 #include <algorithm>
 #include <atomic>
