@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "backends/loop.hpp"
+#include "backends/chunked_call.hpp"
 #include "cpu_allowance.hpp"
 #include "parmap/config.hpp"
 #include "parmap/errors.hpp"
@@ -181,26 +181,27 @@ void execute(const plan& p, const options& opt, std::size_t size, chunk_body bod
   std::size_t threads = static_cast<std::size_t>(p.threads);
   if (p.chunk != 0) threads = std::min(threads, chunk_count(size, p.chunk));
   threads = std::min(threads, size);
-  const loop lp{size, static_cast<int>(threads), p.chunk, p.schedule, opt.placement, &state};
+  const chunked_call call{size,  static_cast<int>(threads), p.chunk, p.schedule, opt.placement,
+                          &state};
 
   // A call already stopped or late ends before any thread is woken.
   if (!state.rules().may_start(0)) state.rules().finish();
 
   // The caller works as one of the call's threads: whatever a placement pins, it gets back
   // exactly its own mask when the call ends, also when fn throws.
-  const placement_scope caller_placement(lp.placement);
+  const placement_scope caller_placement(call.placement);
   tsan_release(&state);
   switch (p.backend) {
-    case backend::serial: run_serial(lp); break;
-    case backend::threads: run_threads(lp); break;
+    case backend::serial: run_serial(call); break;
+    case backend::threads: run_threads(call); break;
 #if PARMAP_HAS_OPENMP
-    case backend::openmp: run_openmp(lp); break;
+    case backend::openmp: run_openmp(call); break;
 #endif
 #if PARMAP_HAS_TBB
-    case backend::tbb: run_tbb(lp); break;
+    case backend::tbb: run_tbb(call); break;
 #endif
 #if PARMAP_HAS_STDPAR
-    case backend::stdpar: run_stdpar(lp); break;
+    case backend::stdpar: run_stdpar(call); break;
 #endif
     default: throw std::logic_error("parmap: make_plan let an unavailable backend through");
   }

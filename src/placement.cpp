@@ -62,7 +62,9 @@ void place_thread(placement where, unsigned index) noexcept {
   }
 }
 
-int thread_placement() noexcept { return pin.cpu; }
+int thread_placement() noexcept {
+  return pin.cpu;
+}
 
 void restore_placement(int previous) noexcept {
   if (pin.cpu == previous) return;

@@ -32,7 +32,9 @@ const loaded_mask& mask_at_load() noexcept {
 
 }  // namespace
 
-const cpu_set_t& process_cpu_mask() noexcept { return mask_at_load().mask; }
+const cpu_set_t& process_cpu_mask() noexcept {
+  return mask_at_load().mask;
+}
 
 void unpin_to_process_cpus() noexcept {
   cpu_set_t now;

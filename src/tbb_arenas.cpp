@@ -1,9 +1,9 @@
 #include "tbb_arenas.hpp"
 
-#include <map>
-
 #include <tbb/info.h>
 #include <tbb/task_scheduler_observer.h>
+
+#include <map>
 
 #include "parmap/detail/assert.hpp"
 #include "placement.hpp"

@@ -8,11 +8,11 @@
 // call that needs it runs), and TBB's worker threads that a placement pinned are given back
 // their mask as they leave parmap's arena.
 
-#include <memory>
-#include <optional>
-
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
+
+#include <memory>
+#include <optional>
 
 #include "parmap/options.hpp"
 

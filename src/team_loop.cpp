@@ -15,34 +15,35 @@ constexpr std::size_t end_of(std::uint64_t r) noexcept { return r >> 32; }
 
 }  // namespace
 
-team_loop::team_loop(const loop& lp) : lp_(lp), slots_(static_cast<std::size_t>(lp.threads)) {
-  if (lp.schedule != schedule::automatic || lp.size > max_stealing_size) return;
-  if (slots_ > inline_deques) {
-    heap_ = std::make_unique<deque[]>(slots_);
-    deques_ = heap_.get();
+team_loop::team_loop(const chunked_call& call)
+    : call_(call), places_(static_cast<std::size_t>(call.threads)) {
+  if (call.schedule != schedule::automatic || call.size > max_stealing_size) return;
+  if (places_ > inline_ranges) {
+    heap_ = std::make_unique<owned_range[]>(places_);
+    ranges_ = heap_.get();
   }
-  for (std::size_t s = 0; s < slots_; ++s) {
-    deques_[s].range.store(pack(slot_begin(s), slot_begin(s + 1)), std::memory_order_relaxed);
+  for (std::size_t s = 0; s < places_; ++s) {
+    ranges_[s].range.store(pack(place_begin(s), place_begin(s + 1)), std::memory_order_relaxed);
   }
-  if (lp.chunk != 0) {
-    grain_big_ = grain_small_ = lp.chunk;
+  if (call.chunk != 0) {
+    grain_big_ = grain_small_ = call.chunk;
   } else {
     // Costly items: balance is worth many small claims; cheap items: a few large ones per
     // thread (see run_own and chunking.hpp).
-    grain_big_ = chunking::largest_claim(lp.size / slots_);
-    grain_small_ = chunking::smallest_claim(lp.size / slots_);
+    grain_big_ = chunking::largest_claim(call.size / places_);
+    grain_small_ = chunking::smallest_claim(call.size / places_);
   }
 }
 
-std::size_t team_loop::slot_begin(std::size_t slot) const noexcept {
-  const std::size_t base = lp_.size / slots_, extra = lp_.size % slots_;
-  return slot * base + std::min(slot, extra);
+std::size_t team_loop::place_begin(std::size_t place) const noexcept {
+  const std::size_t base = call_.size / places_, extra = call_.size % places_;
+  return place * base + std::min(place, extra);
 }
 
 void team_loop::work(unsigned participant, unsigned team_size) noexcept {
-  const placement_scope placed(lp_.placement);
-  place_thread(lp_.placement, participant);
-  switch (lp_.schedule) {
+  const placement_scope placed(call_.placement);
+  place_thread(call_.placement, participant);
+  switch (call_.schedule) {
     case schedule::automatic: return work_automatic(participant, team_size);
     case schedule::static_: return work_static();
     case schedule::dynamic: return work_dynamic();
@@ -50,7 +51,7 @@ void team_loop::work(unsigned participant, unsigned team_size) noexcept {
   }
 }
 
-void team_loop::run_own(deque& d, std::size_t& grain) noexcept {
+void team_loop::run_own(owned_range& d, std::size_t& grain) noexcept {
   std::uint64_t r = d.range.load(std::memory_order_relaxed);
   for (;;) {
     const std::size_t next = next_of(r), end = end_of(r);
@@ -64,15 +65,15 @@ void team_loop::run_own(deque& d, std::size_t& grain) noexcept {
     if (!d.range.compare_exchange_weak(r, pack(next + take, end), std::memory_order_relaxed)) {
       continue;  // a thief moved the end: look again
     }
-    if (lp_.state->halted(next)) return;
+    if (call_.state->halted(next)) return;
     if (grain != 0) {
-      lp_.run(next, next + take);
+      call_.run(next, next + take);
     } else {
       // The first claim is small and timed: items that cost more than a claim's overhead
       // many times over keep small claims (balance is then worth it); cheap items get
       // claims large enough to cost about chunking::claim_target_ns each, up to grain_big_.
       const auto t0 = std::chrono::steady_clock::now();
-      lp_.run(next, next + take);
+      call_.run(next, next + take);
       const double ns = std::chrono::duration<double, std::nano>(
                             std::chrono::steady_clock::now() - t0).count();
       grain = chunking::timed_claim(std::max(ns, 1.0) / static_cast<double>(take), grain_small_,
@@ -83,9 +84,10 @@ void team_loop::run_own(deque& d, std::size_t& grain) noexcept {
   }
 }
 
-bool team_loop::steal_into(deque& mine, std::size_t home, bool owners_may_be_missing) noexcept {
-  for (std::size_t v = 1; v < slots_; ++v) {
-    deque& victim = deques_[(home + v) % slots_];
+bool team_loop::steal_into(owned_range& mine, std::size_t home,
+                           bool owners_may_be_missing) noexcept {
+  for (std::size_t v = 1; v < places_; ++v) {
+    owned_range& victim = ranges_[(home + v) % places_];
     std::uint64_t r = victim.range.load(std::memory_order_relaxed);
     for (;;) {
       const std::size_t next = next_of(r), end = end_of(r);
@@ -104,7 +106,7 @@ bool team_loop::steal_into(deque& mine, std::size_t home, bool owners_may_be_mis
       if (!absent && !victim.robbed.load(std::memory_order_relaxed)) {
         victim.robbed.store(true, std::memory_order_relaxed);
       }
-      // Only this thread writes its own deque while it is empty: thieves leave empty ones.
+      // Only this thread writes its own owned_range while it is empty: thieves leave empty ones.
       mine.range.store(pack(next + keep, end), std::memory_order_relaxed);
       mine.robbed.store(false, std::memory_order_relaxed);
       return true;
@@ -114,16 +116,16 @@ bool team_loop::steal_into(deque& mine, std::size_t home, bool owners_may_be_mis
 }
 
 void team_loop::work_automatic(std::size_t participant, std::size_t team_size) noexcept {
-  if (lp_.size > max_stealing_size) return work_dynamic();
-  // A participant owns the deque of its place in the team (and, in a team known to be smaller
-  // than the deques, every team_size-th one after it).
-  const std::size_t home = participant % slots_;
-  deque& mine = deques_[home];
+  if (call_.size > max_stealing_size) return work_dynamic();
+  // A participant owns the owned_range of its place in the team (and, in a team known to be smaller
+  // than the owned ranges, every team_size-th one after it).
+  const std::size_t home = participant % places_;
+  owned_range& mine = ranges_[home];
   mine.arrived.store(true, std::memory_order_relaxed);
   // With a chunk set by the user, claims are that chunk; else the first claim is timed.
-  std::size_t grain = lp_.chunk != 0 ? lp_.chunk : 0;
+  std::size_t grain = call_.chunk != 0 ? call_.chunk : 0;
   if (team_size != 0) {
-    for (std::size_t s = home + team_size; s < slots_; s += team_size) run_own(deques_[s], grain);
+    for (std::size_t s = home + team_size; s < places_; s += team_size) run_own(ranges_[s], grain);
   }
   do {
     run_own(mine, grain);
@@ -131,35 +133,35 @@ void team_loop::work_automatic(std::size_t participant, std::size_t team_size) n
 }
 
 void team_loop::work_static() noexcept {
-  // OpenMP's schedule(static, chunk): chunk j belongs to slot j % slots, decided up front.
-  const std::size_t chunk = lp_.static_chunk();
-  const std::size_t chunks = chunk_count(lp_.size, chunk);
-  for (std::size_t s; (s = next_slot_.fetch_add(1, std::memory_order_relaxed)) < slots_;) {
-    for (std::size_t j = s; j < chunks && !lp_.state->halted(j * chunk); j += slots_) {
-      lp_.run(j * chunk, std::min(lp_.size, (j + 1) * chunk));
+  // OpenMP's schedule(static, chunk): chunk j belongs to place j % places, decided up front.
+  const std::size_t chunk = call_.static_chunk();
+  const std::size_t chunks = chunk_count(call_.size, chunk);
+  for (std::size_t s; (s = next_place_.fetch_add(1, std::memory_order_relaxed)) < places_;) {
+    for (std::size_t j = s; j < chunks && !call_.state->halted(j * chunk); j += places_) {
+      call_.run(j * chunk, std::min(call_.size, (j + 1) * chunk));
     }
   }
 }
 
 void team_loop::work_dynamic() noexcept {
-  const std::size_t chunk = lp_.chunk_or_default();
-  while (!lp_.state->halted(next_item_.load(std::memory_order_relaxed))) {
+  const std::size_t chunk = call_.chunk_or_default();
+  while (!call_.state->halted(next_item_.load(std::memory_order_relaxed))) {
     const std::size_t begin = next_item_.fetch_add(chunk, std::memory_order_relaxed);
-    if (begin >= lp_.size) return;
-    lp_.run(begin, std::min(lp_.size, begin + chunk));
+    if (begin >= call_.size) return;
+    call_.run(begin, std::min(call_.size, begin + chunk));
   }
 }
 
 void team_loop::work_guided() noexcept {
   // Claims of about remaining / (2 * threads), never below the chunk (default 1).
-  const std::size_t least = std::max<std::size_t>(lp_.chunk, 1);
-  const std::size_t divisor = 2 * slots_;
+  const std::size_t least = std::max<std::size_t>(call_.chunk, 1);
+  const std::size_t divisor = 2 * places_;
   std::size_t begin = next_item_.load(std::memory_order_relaxed);
-  while (begin < lp_.size && !lp_.state->halted(begin)) {
-    const std::size_t take = std::max(least, (lp_.size - begin + divisor - 1) / divisor);
-    const std::size_t end = std::min(lp_.size, begin + take);
+  while (begin < call_.size && !call_.state->halted(begin)) {
+    const std::size_t take = std::max(least, (call_.size - begin + divisor - 1) / divisor);
+    const std::size_t end = std::min(call_.size, begin + take);
     if (next_item_.compare_exchange_weak(begin, end, std::memory_order_relaxed)) {
-      lp_.run(begin, end);
+      call_.run(begin, end);
       begin = next_item_.load(std::memory_order_relaxed);
     }
   }

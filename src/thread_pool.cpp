@@ -9,14 +9,14 @@
 namespace parmap::detail {
 namespace {
 
-// A worker's slot: empty, a call's task assigned to it (the task's address), the task running,
-// or the task done. Only the worker moves it from running to done; only the call that assigned
-// the task moves it from assigned or done back to empty, and then returns the worker to the
-// idle list. So the worker's last touch of a call is a store to its own slot, which lives as
-// long as the pool: after it, the caller may return and destroy the task.
-constexpr std::uintptr_t slot_empty = 0;
-constexpr std::uintptr_t slot_running = 1;
-constexpr std::uintptr_t slot_done = 2;
+// A worker's assignment: none, a call's task (the task's address), the task running, or the
+// task done. Only the worker moves it from running to done; only the call that assigned the
+// task moves it from assigned or done back to none, and then returns the worker to the idle
+// list. So the worker's last touch of a call is a store to its own assignment word, which lives
+// as long as the pool: after it, the caller may return and destroy the task.
+constexpr std::uintptr_t unassigned = 0;
+constexpr std::uintptr_t task_running = 1;
+constexpr std::uintptr_t task_done = 2;
 constexpr std::uintptr_t first_task = 3;  // every task address is above the states
 
 // How long an idle worker (and a caller waiting for its helpers) spins before it sleeps:
@@ -49,13 +49,13 @@ T spin_until(const std::atomic<T>& value, Pred pred) noexcept {
 }  // namespace
 
 struct alignas(64) thread_pool::worker {
-  std::atomic<std::uintptr_t> slot{slot_empty};
+  std::atomic<std::uintptr_t> assignment{unassigned};
   std::atomic<std::uint32_t> wake{0};  // bumped on every assignment; the futex a worker sleeps on
   unsigned index = 0;                   // its place in the team it is assigned to
   std::thread thread;
 
   void assign(std::uintptr_t task) noexcept {
-    slot.store(task, std::memory_order_release);
+    assignment.store(task, std::memory_order_release);
     wake.fetch_add(1, std::memory_order_release);
     wake.notify_one();
   }
@@ -72,18 +72,18 @@ void thread_pool::work(worker& w) noexcept {
   unpin_to_process_cpus();
   for (;;) {
     const std::uint32_t seen = w.wake.load(std::memory_order_acquire);
-    std::uintptr_t s = spin_until(w.slot, [](std::uintptr_t v) { return v >= first_task; });
+    std::uintptr_t s = spin_until(w.assignment, [](std::uintptr_t v) { return v >= first_task; });
     if (s < first_task) {
       w.wake.wait(seen, std::memory_order_acquire);
       continue;
     }
     // The caller may take the assignment back if it finished the work alone; whoever wins
     // this exchange decides whether the task sees this worker at all.
-    if (!w.slot.compare_exchange_strong(s, slot_running, std::memory_order_acq_rel)) continue;
+    if (!w.assignment.compare_exchange_strong(s, task_running, std::memory_order_acq_rel)) continue;
     reinterpret_cast<team_task*>(s)->participate(w.index);
     // The last touch of the call: from here on its caller may return.
-    w.slot.store(slot_done, std::memory_order_release);
-    w.slot.notify_all();
+    w.assignment.store(task_done, std::memory_order_release);
+    w.assignment.notify_all();
   }
 }
 
@@ -114,7 +114,7 @@ void thread_pool::run(team_task& task, int helpers) {
       try {
         auto w = std::make_unique<worker>();
         w->index = static_cast<unsigned>(recruited + 1);
-        w->slot.store(token, std::memory_order_relaxed);
+        w->assignment.store(token, std::memory_order_relaxed);
         worker* raw = w.get();
         workers_.reserve(workers_.size() + 1);
         w->thread = std::thread([this, raw] { work(*raw); });
@@ -138,15 +138,16 @@ void thread_pool::run(team_task& task, int helpers) {
   // never waits for a sleeping thread to wake up just to find nothing left to do. Then wait
   // for the ones that started, and return every helper to the idle list.
   for (std::size_t i = 0; i < recruited; ++i) {
-    std::atomic<std::uintptr_t>& slot = team[i]->slot;
+    std::atomic<std::uintptr_t>& assignment = team[i]->assignment;
     std::uintptr_t expected = token;
-    if (slot.compare_exchange_strong(expected, slot_empty, std::memory_order_acq_rel)) continue;
-    auto finished = [](std::uintptr_t v) { return v == slot_done; };
-    for (std::uintptr_t v; !finished(v = spin_until(slot, finished));) {
-      slot.wait(v, std::memory_order_acquire);
+    if (assignment.compare_exchange_strong(expected, unassigned, std::memory_order_acq_rel))
+      continue;
+    auto finished = [](std::uintptr_t v) { return v == task_done; };
+    for (std::uintptr_t v; !finished(v = spin_until(assignment, finished));) {
+      assignment.wait(v, std::memory_order_acquire);
     }
-    PARMAP_ASSERT(slot.load(std::memory_order_relaxed) == slot_done);
-    slot.store(slot_empty, std::memory_order_relaxed);
+    PARMAP_ASSERT(assignment.load(std::memory_order_relaxed) == task_done);
+    assignment.store(unassigned, std::memory_order_relaxed);
   }
   if (recruited != 0) {
     std::lock_guard lock(mutex_);

@@ -80,20 +80,20 @@ TEST_P(Affinity, PinnedCallerKeepsItsOwnMaskAfterAPlacedCall) {
   // A placed call from this unpinned thread first: what a pinned caller gets back must not
   // depend on which thread made the process's first placed call.
   std::vector<int> warm(100);
-  (void)parmap::parallel_map(warm, [](int x) { return x; },
-                             parmap::options{.backend = GetParam(), .threads = 2,
-                                             .placement = placement::spread});
+  (void)parmap::parallel_map(
+      warm, [](int x) { return x; },
+      parmap::options{.backend = GetParam(), .threads = 2, .placement = placement::spread});
   for (placement where : {placement::spread, placement::close}) {
     on_pinned_thread([&](const cpu_set_t& own) {
       std::vector<int> in(1000);
       std::iota(in.begin(), in.end(), 0);
       const parmap::options o{.backend = GetParam(), .threads = 2, .placement = where};
-      const auto out = parmap::parallel_map(in, [](int x) { return x + 1; }, o);
+      const auto out = parmap::parallel_map(
+          in, [](int x) { return x + 1; }, o);
       EXPECT_EQ(out.back(), 1000);
       const cpu_set_t after = thread_mask();
-      EXPECT_TRUE(CPU_EQUAL(&after, &own))
-          << parmap::to_string(where) << ": caller pinned to " << cpus_of(own)
-          << " came back with " << cpus_of(after);
+      EXPECT_TRUE(CPU_EQUAL(&after, &own)) << parmap::to_string(where) << ": caller pinned to "
+                                           << cpus_of(own) << " came back with " << cpus_of(after);
     });
   }
 }
@@ -121,7 +121,8 @@ TEST_P(Affinity, PinnedCallerKeepsItsOwnMaskWhenFnThrows) {
 TEST_P(Affinity, UnpinnedCallerKeepsTheProcessMask) {
   std::vector<int> in(1000);
   const parmap::options o{.backend = GetParam(), .threads = 2, .placement = placement::spread};
-  (void)parmap::parallel_map(in, [](int x) { return x; }, o);
+  (void)parmap::parallel_map(
+      in, [](int x) { return x; }, o);
   const cpu_set_t after = thread_mask();
   EXPECT_TRUE(CPU_EQUAL(&after, &process_)) << "came back with " << cpus_of(after);
 }
@@ -133,7 +134,8 @@ TEST_P(Affinity, RuntimeThreadsAreNotLeftPinnedAfterAPlacedCall) {
   std::vector<int> in(20000);
   const parmap::options placed{
       .backend = GetParam(), .threads = 2, .chunk = 100, .placement = placement::close};
-  (void)parmap::parallel_map(in, [](int x) { return x; }, placed);
+  (void)parmap::parallel_map(
+      in, [](int x) { return x; }, placed);
   std::mutex m;
   std::set<std::string> masks;
   const parmap::options plain{.backend = GetParam(), .threads = 2, .chunk = 100};
@@ -151,8 +153,8 @@ TEST_P(Affinity, RuntimeThreadsAreNotLeftPinnedAfterAPlacedCall) {
 
 TEST_P(Affinity, FirstCallFromAPinnedThreadDoesNotShrinkTheProcess) {
   // In a child: only there can the pinned thread's call be the process's first.
-  const auto st = parmap_test::run_child("pinned_first_call",
-                                         {std::string(parmap::to_string(GetParam()))});
+  const auto st =
+      parmap_test::run_child("pinned_first_call", {std::string(parmap::to_string(GetParam()))});
   ASSERT_TRUE(st.ok()) << st.describe();
   const std::string expect = std::to_string(CPU_COUNT(&process_));
   EXPECT_NE(st.output.find("usable_cpus " + expect + "\n"), std::string::npos) << st.output;
@@ -161,8 +163,7 @@ TEST_P(Affinity, FirstCallFromAPinnedThreadDoesNotShrinkTheProcess) {
   // OpenMP's and TBB's threads follow their runtime's rules (OMP_PROC_BIND and the like),
   // which parmap leaves alone.
   if (GetParam() == backend::threads) {
-    EXPECT_NE(st.output.find("helpers on the process mask: yes\n"), std::string::npos)
-        << st.output;
+    EXPECT_NE(st.output.find("helpers on the process mask: yes\n"), std::string::npos) << st.output;
   }
 }
 

@@ -45,7 +45,8 @@ TEST_P(CallRules, FinalProgressReportComesExactlyOnce) {
     o.on_progress = [&](std::size_t done, std::size_t total) {
       if (done == total) finals.fetch_add(1);
     };
-    (void)parmap::parallel_map(in, [](int x) { return x; }, o);
+    (void)parmap::parallel_map(
+        in, [](int x) { return x; }, o);
     ASSERT_EQ(finals.load(), 1) << "call " << call;
   }
 }
@@ -63,11 +64,13 @@ TEST_P(CallRules, StreamFinalProgressReportHasReturnedWhenTheLoopEnds) {
     // Named streams: the check runs after the loop, while the stream object still lives.
     std::size_t results = 0;
     if (unordered) {
-      auto stream = parmap::imap_unordered(in, [](int x) { return x; }, o);
+      auto stream = parmap::imap_unordered(
+          in, [](int x) { return x; }, o);
       for (auto& r : stream) results += r.first < in.size() ? 1u : 0u;
       EXPECT_EQ(finals.load(), 1) << "imap_unordered";
     } else {
-      auto stream = parmap::imap(in, [](int x) { return x; }, o);
+      auto stream = parmap::imap(
+          in, [](int x) { return x; }, o);
       for (int r : stream) results += r == 0 ? 1u : 0u;
       EXPECT_EQ(finals.load(), 1) << "imap";
     }
@@ -103,8 +106,8 @@ TEST_P(CallRules, AStopAfterEveryItemStartedIsNotACancellation) {
     };
     std::size_t results = 0;
     if (unordered) {
-      EXPECT_NO_THROW(
-          for (auto& r : parmap::imap_unordered(in, fn, o)) results += r.second >= 0 ? 1u : 0u);
+      EXPECT_NO_THROW(for (auto& r
+                           : parmap::imap_unordered(in, fn, o)) results += r.second >= 0 ? 1u : 0u);
     } else {
       EXPECT_NO_THROW(for (int r : parmap::imap(in, fn, o)) results += r >= 0 ? 1u : 0u);
     }
@@ -120,14 +123,15 @@ TEST_P(CallRules, AStopBeforeTheLastItemStillCancelsAStream) {
   auto o = opts(1);
   o.stop = stop.get_token();
   std::vector<int> seen;
-  EXPECT_THROW(
-      for (int r : parmap::imap(in,
-                                [&](int x) {
-                                  if (x == 10) stop.request_stop();
-                                  return x;
-                                },
-                                o)) seen.push_back(r),
-      parmap::cancelled);
+  EXPECT_THROW(for (int r
+                    : parmap::imap(
+                        in,
+                        [&](int x) {
+                          if (x == 10) stop.request_stop();
+                          return x;
+                        },
+                        o)) seen.push_back(r),
+               parmap::cancelled);
   EXPECT_GE(seen.size(), 11u);
   EXPECT_LT(seen.size(), static_cast<std::size_t>(n));
 }
@@ -137,11 +141,14 @@ TEST_P(CallRules, StreamsReadAVectorOfBoolWithoutWritingIt) {
   for (std::size_t i = 0; i < bits.size(); ++i) bits[i] = (i * 7) % 3 == 0;
   const std::vector<bool> before = bits;
   std::vector<bool> negated;
-  for (bool b : parmap::imap(bits, [](bool b) { return !b; }, opts(2))) negated.push_back(b);
+  for (bool b : parmap::imap(
+           bits, [](bool b) { return !b; }, opts(2)))
+    negated.push_back(b);
   ASSERT_EQ(negated.size(), bits.size());
   for (std::size_t i = 0; i < bits.size(); ++i) EXPECT_EQ(negated[i], !before[i]) << i;
   std::vector<int> unordered(bits.size(), -1);
-  for (auto [i, b] : parmap::imap_unordered(bits, [](bool b) { return !b; }, opts(2))) {
+  for (auto [i, b] : parmap::imap_unordered(
+           bits, [](bool b) { return !b; }, opts(2))) {
     unordered[i] = b ? 1 : 0;
   }
   for (std::size_t i = 0; i < bits.size(); ++i) EXPECT_EQ(unordered[i], before[i] ? 0 : 1) << i;

@@ -1,12 +1,12 @@
 // The std::execution::par backend: std::for_each over the chunk indices, run by the standard
-// library's parallel algorithms (libstdc++'s PSTL on oneTBB), inside an arena of lp.threads
+// library's parallel algorithms (libstdc++'s PSTL on oneTBB), inside an arena of call.threads
 // slots so that the thread count holds. The PSTL partitions the chunks itself; the schedule
 // only decides the chunk size (static: one chunk per thread).
 #include <algorithm>
 #include <execution>
 #include <iterator>
 
-#include "backends/loop.hpp"
+#include "backends/chunked_call.hpp"
 #include "tbb_arenas.hpp"
 
 #if !defined(_PSTL_PAR_BACKEND_TBB) && defined(__GLIBCXX__)
@@ -50,19 +50,19 @@ class chunk_iterator {
 
 }  // namespace
 
-void run_stdpar(const loop& lp) {
+void run_stdpar(const chunked_call& call) {
   const std::size_t chunk =
-      lp.schedule == schedule::static_ ? lp.static_chunk() : lp.chunk_or_default();
-  const std::size_t chunks = chunk_count(lp.size, chunk);
-  arena_lease lease(lp.threads, lp.placement);
+      call.schedule == schedule::static_ ? call.static_chunk() : call.chunk_or_default();
+  const std::size_t chunks = chunk_count(call.size, chunk);
+  arena_lease lease(call.threads, call.placement);
   lease.arena().execute([&] {
     std::for_each(std::execution::par, chunk_iterator(0), chunk_iterator(chunks),
                   [&](std::size_t j) {
-                    lp.enter();
-                    place_thread(lp.placement, static_cast<unsigned>(
+                    call.enter();
+                    place_thread(call.placement, static_cast<unsigned>(
                                                    tbb::this_task_arena::current_thread_index()));
-                    lp.run(j * chunk, std::min(lp.size, (j + 1) * chunk));
-                    lp.leave();
+                    call.run(j * chunk, std::min(call.size, (j + 1) * chunk));
+                    call.leave();
                   });
   });
 }

@@ -6,9 +6,9 @@
 namespace parmap::detail {
 namespace {
 
-class loop_task final : public team_task {
+class team_call_task final : public team_task {
  public:
-  explicit loop_task(const loop& lp) : team_(lp) {}
+  explicit team_call_task(const chunked_call& call) : team_(call) {}
   void participate(unsigned index) noexcept override { team_.work(index); }
 
  private:
@@ -17,13 +17,13 @@ class loop_task final : public team_task {
 
 }  // namespace
 
-void run_threads(const loop& lp) {
-  loop_task task(lp);
-  if (lp.threads == 1) {
+void run_threads(const chunked_call& call) {
+  team_call_task task(call);
+  if (call.threads == 1) {
     task.participate(0);
     return;
   }
-  thread_pool::instance().run(task, lp.threads - 1);
+  thread_pool::instance().run(task, call.threads - 1);
 }
 
 }  // namespace parmap::detail

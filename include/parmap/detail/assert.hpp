@@ -7,10 +7,10 @@
 #if !defined(NDEBUG) || defined(PARMAP_ENABLE_ASSERTS)
 #include <cstdio>
 #include <cstdlib>
-#define PARMAP_ASSERT(condition)                                                        \
-  ((condition) ? static_cast<void>(0)                                                   \
+#define PARMAP_ASSERT(condition)                                                           \
+  ((condition) ? static_cast<void>(0)                                                      \
                : (std::fprintf(stderr, "parmap: internal invariant broken at %s:%d: %s\n", \
-                               __FILE__, __LINE__, #condition),                         \
+                               __FILE__, __LINE__, #condition),                            \
                   std::abort()))
 #else
 #define PARMAP_ASSERT(condition) static_cast<void>(0)

@@ -116,7 +116,8 @@ inline constexpr std::size_t stream_items_per_thread = 4;
   return std::max<std::size_t>((size + blocks - 1) / blocks, 1);
 }
 
-// ---- MPI -----------------------------------------------------------------------------------------
+// ---- MPI
+// -----------------------------------------------------------------------------------------
 
 /// The automatic MPI deal with several ranks: a claim takes the items left divided by
 /// mpi_deal_share * ranks, never fewer than size / (mpi_deal_floor * ranks). Large chunks first
@@ -126,7 +127,8 @@ inline constexpr std::size_t mpi_deal_share = 4;
 inline constexpr std::size_t mpi_deal_floor = 64;
 
 /// The smallest automatic MPI deal for `size` items over `ranks` ranks.
-[[nodiscard]] constexpr std::size_t mpi_smallest_deal(std::size_t size, std::size_t ranks) noexcept {
+[[nodiscard]] constexpr std::size_t mpi_smallest_deal(std::size_t size,
+                                                      std::size_t ranks) noexcept {
   return std::max<std::size_t>(size / (mpi_deal_floor * ranks), 1);
 }
 

@@ -1,14 +1,14 @@
 #pragma once
 // The machinery behind imap and imap_unordered.
 //
-// A stream's driver thread runs batches of `threads` worker slots through the primitive
-// (for_each_index). Each slot claims the next item of the input, in input order: one thread at
+// A stream's driver thread runs batches of `threads` workers through the primitive
+// (for_each_index). Each worker claims the next item of the input, in input order: one thread at
 // a time reads it, with the stream's lock released, so a slow read holds up no finished result.
-// The slot then asks the call's rules (call_rules: the same as parallel_map's) whether the item
+// The worker then asks the call's rules (call_rules: the same as parallel_map's) whether the item
 // may start, runs fn on it with the lock released, publishes the result, and claims again.
 // Claims stop while `window` items are read but not yet handed to the consumer, so an unbounded
-// input is read only as fast as it is consumed; because slots claim single items, a slow item
-// holds up one slot and nothing else. A batch ends when nothing may be claimed and nothing runs
+// input is read only as fast as it is consumed; because workers claim single items, a slow item
+// holds up one worker and nothing else. A batch ends when nothing may be claimed and nothing runs
 // (the consumer is behind, the input ended, an item failed, the stream was closed); the driver
 // starts the next one when an item may be claimed again. So the backend's threads are held only
 // while the stream has work for them. The driver always takes part in its own batch, so closing
@@ -155,11 +155,11 @@ class stream_channel {
     result_cv_.wait(lock, [&] { return running_.empty() && !reading_; });
   }
 
-  /// Driver: whenever an item may be claimed, runs a batch of worker slots through the
+  /// Driver: whenever an item may be claimed, runs a batch of workers through the
   /// primitive. A batch ends when nothing is claimable and nothing is running, so the backend's
   /// threads are held only while the stream has work for them.
   void drive() noexcept {
-    auto slot = [this](std::size_t) { work(); };
+    auto worker = [this](std::size_t) { work(); };
     for (;;) {
       {
         std::unique_lock lock(mutex_);
@@ -170,8 +170,8 @@ class stream_channel {
         batch_since_ = std::chrono::steady_clock::now();
       }
       try {
-        for_each_index(slot_plan_, slot_options_, static_cast<std::size_t>(slot_plan_.threads),
-                       slot);
+        for_each_index(batch_plan_, batch_options_, static_cast<std::size_t>(batch_plan_.threads),
+                       worker);
       } catch (...) {
         // The workers catch everything themselves, so this is the backend failing to run them
         // (no thread could be started): the stream fails at the first item that did not run.
@@ -194,8 +194,8 @@ class stream_channel {
         rules_(opt_, total),
         threads_(static_cast<std::size_t>(p.threads)),
         window_(window != 0 ? window : chunking::stream_window(threads_, opt.chunk)),
-        slot_options_(slot_options(opt, p)),
-        slot_plan_(make_plan(slot_options_)),
+        batch_options_(batch_options(opt, p)),
+        batch_plan_(make_plan(batch_options_)),
         batch_since_(std::chrono::steady_clock::now()) {}
 
   /// Input side, without the lock, by one thread at a time: reads item `index` (the next one)
@@ -209,9 +209,9 @@ class stream_channel {
   /// Input side, without the lock: drops the item read for `index` without running it.
   virtual void drop(std::size_t index) noexcept = 0;
 
-  /// The options of the workers' own call: one slot per thread, handed out one at a time.
-  /// Stop, deadline and progress are the stream's business, checked per item, not per slot.
-  static options slot_options(const options& opt, const plan& p) {
+  /// The options of a batch: one worker per thread, handed out one at a time. Stop,
+  /// deadline and progress are the stream's business, checked per item, not per worker.
+  static options batch_options(const options& opt, const plan& p) {
     options o;
     o.backend = opt.backend;
     o.threads = p.threads;
@@ -222,7 +222,7 @@ class stream_channel {
   }
 
  private:
-  /// A worker slot: claims and runs items while there are any to claim. It waits for more
+  /// A worker of a batch: claims and runs items while there are any to claim. It waits for more
   /// only while another item of the stream is running (the batch cannot end before that item
   /// does anyway), and otherwise returns, ending the batch.
   void work() noexcept {
@@ -361,8 +361,8 @@ class stream_channel {
   call_rules rules_;  // failures, stop, deadline, progress: one rule set with parallel_map
   const std::size_t threads_;
   const std::size_t window_;
-  const options slot_options_;
-  const plan slot_plan_;
+  const options batch_options_;
+  const plan batch_plan_;
 
   std::mutex mutex_;
   std::condition_variable work_cv_;    // workers: an item may be claimed, or none ever will

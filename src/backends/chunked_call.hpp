@@ -12,7 +12,7 @@
 
 namespace parmap::detail {
 
-struct loop {
+struct chunked_call {
   std::size_t size;  ///< items [0, size), size > 0
   int threads;       ///< >= 1 and never more than there are chunks to run
   std::size_t chunk; ///< items per chunk, 0: automatic
@@ -49,10 +49,10 @@ struct loop {
 
 using chunking::chunk_count;
 
-void run_serial(const loop& lp);
-void run_threads(const loop& lp);
-void run_openmp(const loop& lp);
-void run_tbb(const loop& lp);
-void run_stdpar(const loop& lp);
+void run_serial(const chunked_call& call);
+void run_threads(const chunked_call& call);
+void run_openmp(const chunked_call& call);
+void run_tbb(const chunked_call& call);
+void run_stdpar(const chunked_call& call);
 
 }  // namespace parmap::detail
