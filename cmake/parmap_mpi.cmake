@@ -3,7 +3,8 @@
 # library, installs it with its own export file (parmapConfig.cmake includes it when present),
 # and registers the MPI tests (run under mpiexec with 1 to 4 ranks) and parmap-bench-mpi.
 
-add_library(parmap_mpi src/mpi/engine.cpp)
+add_library(parmap_mpi src/mpi/engine.cpp src/mpi/agreement.cpp src/mpi/dealer.cpp
+            src/mpi/worker.cpp src/mpi/protocol.cpp src/mpi/transport.cpp)
 add_library(parmap::mpi ALIAS parmap_mpi)
 target_link_libraries(parmap_mpi PUBLIC parmap::parmap MPI::MPI_CXX)
 target_compile_options(parmap_mpi PRIVATE ${PARMAP_WARNINGS})
