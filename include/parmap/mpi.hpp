@@ -188,15 +188,16 @@ using map_result_t = std::remove_cvref_t<parmap::map_result_t<R, F>>;
 /// The rules of a call are parmap::parallel_map's, across ranks (the root keeps them):
 /// - local.on_progress: the root's is called, on the root only, with the items finished on
 ///   every rank as their results arrive (and as the root's own chunks go), at most about 20
-///   times a second, never concurrently, from the calling thread or the root's helper thread,
-///   and exactly once with done == total when the call succeeds. Other ranks' on_progress is
+///   times a second, never concurrently, from any of the root's threads, and exactly once
+///   with done == total when the call succeeds. Other ranks' on_progress is
 ///   never called, so it need not agree across ranks. A progress callback that throws fails
 ///   the call: every rank throws a remote_error naming the root and its text.
 /// - local.stop and local.deadline: each rank watches its own. One seen on any rank, before a
 ///   chunk starts there or when a rank finishes one, reaches the root, which then deals no
 ///   further chunk anywhere; every rank throws parmap::cancelled (parmap::timeout for a
-///   deadline). A stop seen only after every chunk was dealt is not a failure: the call
-///   succeeds, since nothing was left undone. Inside a chunk, the local call sees them as usual.
+///   deadline). One seen only once every chunk was dealt and started is not a failure: the
+///   call succeeds, since nothing was left undone. Inside a chunk, the local call sees them
+///   as usual.
 ///
 /// SPMD: every rank of `comm` calls it with the same `opt.root`, `opt.chunk` and
 /// `opt.all_gather`. Only the root's `input` is read; other ranks pass an empty range, or one
