@@ -114,8 +114,8 @@ class root_mapper {
 
 class dealer {
  public:
-  dealer(MPI_Comm comm, place where, const parmap::mpi::options& opt,
-         const parmap::options& local, std::size_t n, chunk_ops& ops)
+  dealer(MPI_Comm comm, place where, const parmap::mpi::options& opt, const parmap::options& local,
+         std::size_t n, chunk_ops& ops)
       : comm_(comm),
         where_(where),
         opt_(opt),
@@ -242,8 +242,7 @@ class dealer {
       const auto index = static_cast<std::size_t>(in.read<std::uint64_t>());
       record(rules_, chunk_failure{kind, index, in.read<std::string>()}, m.source);
     } else if (head.status == status_stopped) {
-      record(rules_, chunk_failure{static_cast<failure_kind>(head.seen), head.begin, {}},
-             m.source);
+      record(rules_, chunk_failure{static_cast<failure_kind>(head.seen), head.begin, {}}, m.source);
     }  // status_skipped: the failure that caused it is recorded already
     if (head.seen != 0) {
       // Before the next deal: no chunk is dealt anywhere after a stop seen on any rank.
@@ -299,8 +298,8 @@ class dealer {
   const std::size_t n_;
   const std::size_t floor_;  // the smallest guided chunk
   chunk_ops& ops_;
-  call_rules rules_;   // thread-safe: both threads consult it
-  root_mapper here_;   // the helper's
+  call_rules rules_;  // thread-safe: both threads consult it
+  root_mapper here_;  // the helper's
   sender sends_;
 
   std::atomic<std::size_t> next_{0};

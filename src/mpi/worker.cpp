@@ -66,8 +66,8 @@ class worker {
       expect_consumed(in, "items");
       if (out.bytes().size() > static_cast<std::size_t>(INT_MAX)) {
         throw chunk_failure{failure_kind::item, begin,
-                            "parmap::mpi: the results of items [" + std::to_string(begin) +
-                                ", " + std::to_string(end) + ") take " +
+                            "parmap::mpi: the results of items [" + std::to_string(begin) + ", " +
+                                std::to_string(end) + ") take " +
                                 std::to_string(out.bytes().size() - status_at - 1) +
                                 " bytes, more than one MPI message carries; set "
                                 "mpi::options::chunk smaller"};

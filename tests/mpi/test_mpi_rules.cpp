@@ -258,8 +258,8 @@ TEST_P(MpiRules, NextCallAfterAStopWorks) {
   parmap::options stopped = local();
   if (rank == size - 1) stopped.stop = stop.get_token();
   EXPECT_EQ(outcome_of([&] {
-              (void)parmap::mpi::parallel_map(MPI_COMM_WORLD, input(30),
-                                              [](std::int64_t x) { return x; }, stopped);
+              (void)parmap::mpi::parallel_map(
+                  MPI_COMM_WORLD, input(30), [](std::int64_t x) { return x; }, stopped);
             }),
             ended::cancelled);
   const auto out = parmap::mpi::parallel_map(
