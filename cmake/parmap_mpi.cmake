@@ -3,7 +3,8 @@
 # library, installs it with its own export file (parmapConfig.cmake includes it when present),
 # and registers the MPI tests (run under mpiexec with 1 to 4 ranks) and parmap-bench-mpi.
 
-add_library(parmap_mpi src/mpi/engine.cpp)
+add_library(parmap_mpi src/mpi/engine.cpp src/mpi/agreement.cpp src/mpi/dealer.cpp
+            src/mpi/worker.cpp src/mpi/protocol.cpp src/mpi/transport.cpp)
 add_library(parmap::mpi ALIAS parmap_mpi)
 target_link_libraries(parmap_mpi PUBLIC parmap::parmap MPI::MPI_CXX)
 target_compile_options(parmap_mpi PRIVATE ${PARMAP_WARNINGS})
@@ -69,7 +70,7 @@ if(PARMAP_BUILD_TESTS)
   target_compile_options(parmap_mpi_test_main PRIVATE ${PARMAP_WARNINGS})
 
   # Suites that run inside MPI under the shared main (MPI_Init_thread, results from all ranks).
-  foreach(name test_mpi_map test_mpi_arguments test_mpi_serializer)
+  foreach(name test_mpi_map test_mpi_arguments test_mpi_serializer test_mpi_rules)
     add_executable(${name} tests/mpi/${name}.cpp)
     target_link_libraries(${name} PRIVATE parmap::mpi parmap_mpi_test_main GTest::gtest
                           Threads::Threads)

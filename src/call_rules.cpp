@@ -45,7 +45,21 @@ bool call_rules::may_start(std::size_t begin) noexcept {
     lower_to(halt_index_, begin);
     return false;
   }
+  if (const auto seen = elsewhere_.load(std::memory_order_relaxed); seen != 0) {
+    if (seen == 2) timed_out_.store(true, std::memory_order_relaxed);
+    lower_to(halt_index_, begin);
+    return false;
+  }
   return true;
+}
+
+void call_rules::stop_seen_elsewhere(bool timed_out) noexcept {
+  // Of a stop and a deadline both seen elsewhere, the deadline is kept, whichever was heard
+  // first: messages from several ranks arrive in no fixed order.
+  const unsigned char seen = timed_out ? 2 : 1;
+  unsigned char was = elsewhere_.load(std::memory_order_relaxed);
+  while (was < seen && !elsewhere_.compare_exchange_weak(was, seen, std::memory_order_relaxed)) {
+  }
 }
 
 void call_rules::fail(std::size_t index, std::exception_ptr error) noexcept {

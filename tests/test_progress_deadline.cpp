@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "parmap/detail/call_rules.hpp"
 #include "test_backends.hpp"
 
 namespace {
@@ -243,5 +244,41 @@ TEST_P(ProgressDeadline, DeadlineNotReachedChangesNothing) {
 }
 
 PARMAP_INSTANTIATE_FOR_BACKENDS(ProgressDeadline);
+
+// A stop or deadline that another MPI rank saw reaches the call's rules through
+// stop_seen_elsewhere: like the call's own, it ends the call only once a unit is refused.
+TEST(CallRules, StopSeenElsewhere) {
+  using parmap::detail::call_rules;
+  const parmap::options o{};
+  {
+    call_rules rules(o, 10);
+    EXPECT_TRUE(rules.may_start(0));
+    rules.stop_seen_elsewhere(false);
+    EXPECT_FALSE(rules.halted(5));
+    EXPECT_NO_THROW(rules.finish());  // nothing was refused: the call succeeded
+  }
+  {
+    call_rules rules(o, 10);
+    rules.stop_seen_elsewhere(false);
+    EXPECT_FALSE(rules.may_start(4));
+    EXPECT_EQ(rules.halt_index(), 4u);
+    EXPECT_TRUE(rules.halted(8));
+    bool timed_out = true;
+    try {
+      rules.finish();
+    } catch (const parmap::timeout&) {
+    } catch (const parmap::cancelled&) {
+      timed_out = false;
+    }
+    EXPECT_FALSE(timed_out);
+  }
+  {
+    call_rules rules(o, 10);
+    rules.stop_seen_elsewhere(true);
+    rules.stop_seen_elsewhere(false);  // of the two, the deadline is kept
+    EXPECT_FALSE(rules.may_start(0));
+    EXPECT_THROW(rules.finish(), parmap::timeout);
+  }
+}
 
 }  // namespace

@@ -15,7 +15,6 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <ranges>
 #include <stdexcept>
@@ -64,8 +63,9 @@ struct options {
   call_report* report = nullptr;
 };
 
-/// An exception thrown by the mapped function (or by a serializer) on some rank, as every rank
-/// rethrows it: the original type cannot cross processes, its rank, index and text do.
+/// An exception thrown by the mapped function (or by a serializer, or by the root's
+/// on_progress) on some rank, as every rank rethrows it: the original type cannot cross
+/// processes, its rank, index and text do.
 /// When several items throw, the one with the lowest index wins, as in a serial loop.
 class remote_error : public std::runtime_error {
  public:
@@ -98,90 +98,80 @@ using worker_arg_t = std::conditional_t<
     std::conditional_t<std::is_const_v<std::remove_reference_t<Ref>>, const V&, V&>, V&&>;
 
 /// Maps items [0, count) of one chunk with the local parmap backend; `item(i)` returns the
-/// result of the chunk's i-th item. Turns the first failure into a chunk_failure that names its
-/// index in the whole input (`first` is the chunk's first index there).
+/// result of the chunk's i-th item. An item that throws is thrown as a chunk_failure that names
+/// its index in the whole input (`first` is the chunk's first index there), so the one the
+/// local call rethrows, its lowest failing item's, arrives located.
 template <class T, class Item>
 std::vector<T> map_chunk(std::size_t first, std::size_t count, Item& item,
                          const parmap::options& local) {
-  std::mutex mu;
-  std::size_t lowest = count;  // the lowest item of this chunk that threw, count if none
-  auto noted = [&](std::size_t i) -> T {
+  auto located = [&item, first](std::size_t i) -> T {
     try {
       return item(i);
+    } catch (const std::exception& e) {
+      throw chunk_failure{failure_kind::item, first + i, e.what()};
     } catch (...) {
-      const std::lock_guard lock(mu);
-      if (i < lowest) lowest = i;
-      throw;
+      throw chunk_failure{failure_kind::item, first + i,
+                          "an exception not derived from std::exception"};
     }
   };
   try {
-    return parmap::parallel_map(std::views::iota(std::size_t{0}, count), noted, local);
-  } catch (const parmap::timeout& e) {
-    if (lowest == count) throw chunk_failure{failure_kind::timeout, first, e.what()};
-    throw chunk_failure{failure_kind::item, first + lowest, e.what()};
-  } catch (const parmap::cancelled& e) {
-    if (lowest == count) throw chunk_failure{failure_kind::cancelled, first, e.what()};
-    throw chunk_failure{failure_kind::item, first + lowest, e.what()};
-  } catch (const std::exception& e) {
-    throw chunk_failure{failure_kind::item, first + (lowest == count ? 0 : lowest), e.what()};
-  } catch (...) {
-    throw chunk_failure{failure_kind::item, first + (lowest == count ? 0 : lowest),
-                        "an exception not derived from std::exception"};
+    return parmap::parallel_map(std::views::iota(std::size_t{0}, count), located, local);
+  } catch (const parmap::timeout&) {
+    throw chunk_failure{failure_kind::timeout, first, {}};
+  } catch (const parmap::cancelled&) {
+    throw chunk_failure{failure_kind::cancelled, first, {}};
   }
 }
 
 /// Everything one call's typed operations need, on any rank.
 template <class R, class F, class T>
-struct typed_call {
+class typed_call final : public chunk_ops {
+ public:
   using input = root_input<std::remove_reference_t<R>>;
   using value = std::ranges::range_value_t<R>;
   using arg = worker_arg_t<typename input::reference, value>;
 
-  F& fn;
-  const parmap::options& local;
+  explicit typed_call(F& fn) : fn_(fn) {}
+
   std::optional<input> in;                // on the root
   std::vector<std::optional<T>> results;  // on the root, one slot per item
   std::vector<T> gathered;                // on other ranks, with all_gather
 
-  static void write_items(void* ctx, std::size_t begin, std::size_t end, writer& out) {
-    auto& self = *static_cast<typed_call*>(ctx);
+  void write_items(std::size_t begin, std::size_t end, writer& out) override {
     for (std::size_t i = begin; i < end; ++i) {
-      const value& x = (*self.in)[i];
+      const value& x = (*in)[i];
       out.write(x);
     }
   }
-  static void map_here(void* ctx, std::size_t begin, std::size_t end) {
-    auto& self = *static_cast<typed_call*>(ctx);
-    auto item = [&self, begin](std::size_t i) -> T {
-      return std::invoke(self.fn, (*self.in)[begin + i]);
-    };
-    std::vector<T> out = map_chunk<T>(begin, end - begin, item, self.local);
-    for (std::size_t i = begin; i < end; ++i) self.results[i].emplace(std::move(out[i - begin]));
+  void map_here(std::size_t begin, std::size_t end, const parmap::options& local) override {
+    auto item = [this, begin](std::size_t i) -> T { return std::invoke(fn_, (*in)[begin + i]); };
+    std::vector<T> out = map_chunk<T>(begin, end - begin, item, local);
+    for (std::size_t i = begin; i < end; ++i) results[i].emplace(std::move(out[i - begin]));
   }
-  static void read_results(void* ctx, std::size_t begin, std::size_t end, reader& in) {
-    auto& self = *static_cast<typed_call*>(ctx);
-    for (std::size_t i = begin; i < end; ++i) self.results[i].emplace(in.read<T>());
+  void read_results(std::size_t begin, std::size_t end, reader& from) override {
+    for (std::size_t i = begin; i < end; ++i) results[i].emplace(from.read<T>());
   }
-  static void map_remote(void* ctx, std::size_t begin, std::size_t end, reader& in, writer& out) {
-    auto& self = *static_cast<typed_call*>(ctx);
+  void map_remote(std::size_t begin, std::size_t end, reader& from, writer& out,
+                  const parmap::options& local) override {
     std::vector<value> items;
     items.reserve(end - begin);
-    for (std::size_t i = begin; i < end; ++i) items.push_back(in.read<value>());
-    auto item = [&self, &items](std::size_t i) -> T {
-      return std::invoke(self.fn, static_cast<arg>(items[i]));
+    for (std::size_t i = begin; i < end; ++i) items.push_back(from.read<value>());
+    auto item = [this, &items](std::size_t i) -> T {
+      return std::invoke(fn_, static_cast<arg>(items[i]));
     };
-    const std::vector<T> results = map_chunk<T>(begin, end - begin, item, self.local);
-    for (const T& r : results) out.write(r);
+    const std::vector<T> mapped = map_chunk<T>(begin, end - begin, item, local);
+    for (const T& r : mapped) out.write(r);
   }
-  static void write_all(void* ctx, writer& out) {
-    auto& self = *static_cast<typed_call*>(ctx);
-    for (const auto& r : self.results) out.write(*r);
+  void write_all(writer& out) override {
+    for (const auto& r : results) out.write(*r);
   }
-  static void read_all(void* ctx, std::size_t size, reader& in) {
-    auto& self = *static_cast<typed_call*>(ctx);
-    self.gathered.reserve(size);
-    for (std::size_t i = 0; i < size; ++i) self.gathered.push_back(in.read<T>());
+  void read_all(std::size_t size, reader& from) override {
+    gathered.reserve(size);
+    for (std::size_t i = 0; i < size; ++i) gathered.push_back(from.read<T>());
   }
+
+ private:
+  F& fn_;
 };
 
 }  // namespace detail
@@ -193,7 +183,21 @@ using map_result_t = std::remove_cvref_t<parmap::map_result_t<R, F>>;
 /// Returns {fn(x) for x in input}, in input order, computed by every rank of `comm` together:
 /// the same loop as parmap::parallel_map, with the items dealt out in chunks to the ranks that
 /// ask for work, and each chunk mapped inside its rank by parmap::parallel_map with `local`
-/// (backend, threads, chunk, schedule, placement, stop, deadline; on_progress is not supported).
+/// (backend, threads, chunk, schedule, placement, stop, deadline).
+///
+/// The rules of a call are parmap::parallel_map's, across ranks (the root keeps them):
+/// - local.on_progress: the root's is called, on the root only, with the items finished on
+///   every rank as their results arrive (and as the root's own chunks go), at most about 20
+///   times a second, never concurrently, from any of the root's threads, and exactly once
+///   with done == total when the call succeeds. Other ranks' on_progress is
+///   never called, so it need not agree across ranks. A progress callback that throws fails
+///   the call: every rank throws a remote_error naming the root and its text.
+/// - local.stop and local.deadline: each rank watches its own. One seen on any rank, before a
+///   chunk starts there or when a rank finishes one, reaches the root, which then deals no
+///   further chunk anywhere; every rank throws parmap::cancelled (parmap::timeout for a
+///   deadline). One seen only once every chunk was dealt and started is not a failure: the
+///   call succeeds, since nothing was left undone. Inside a chunk, the local call sees them
+///   as usual.
 ///
 /// SPMD: every rank of `comm` calls it with the same `opt.root`, `opt.chunk` and
 /// `opt.all_gather`. Only the root's `input` is read; other ranks pass an empty range, or one
@@ -221,8 +225,8 @@ using map_result_t = std::remove_cvref_t<parmap::map_result_t<R, F>>;
 ///   nor the root's. (MPI_COMM_NULL, an intercommunicator, or MPI not ready are reported at
 ///   once by the rank that sees it, std::invalid_argument or std::logic_error.)
 /// - remote_error when fn (or a serializer) threw on any rank: the lowest failing index.
-/// - parmap::cancelled / parmap::timeout when a rank's local stop token or deadline cut the
-///   work short and no item failed.
+/// - parmap::cancelled / parmap::timeout when a rank's local stop token or deadline kept a
+///   chunk from being mapped and no item failed.
 /// Every rank returns (or throws) only after every rank has learnt the outcome. Empty input
 /// returns empty vectors without calling fn; with one rank no message is sent.
 template <std::ranges::input_range R, class F>
@@ -246,7 +250,7 @@ requires std::invocable<F&, std::ranges::range_reference_t<R>>
                 "parmap::mpi::parallel_map: fn's result type must be move-constructible");
 
   const detail::place where = detail::check_environment(comm);
-  call c{fn, local, std::nullopt, {}, {}};
+  call c(fn);
   std::size_t input_size = 0;
   std::string problem;
   try {
@@ -262,14 +266,7 @@ requires std::invocable<F&, std::ranges::range_reference_t<R>>
   } catch (const std::exception& e) {
     problem = std::string("could not read the input: ") + e.what();
   }
-  const detail::chunk_ops ops{&c,
-                              &call::write_items,
-                              &call::map_here,
-                              &call::read_results,
-                              &call::map_remote,
-                              &call::write_all,
-                              &call::read_all};
-  detail::run(comm, where, opt, local, input_size, problem, ops);
+  detail::run(comm, where, opt, local, input_size, problem, c);
 
   std::vector<T> out;
   if (where.rank == opt.root) {

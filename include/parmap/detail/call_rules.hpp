@@ -48,6 +48,12 @@ class call_rules {
            halt_index_.load(std::memory_order_relaxed) != no_index;
   }
 
+  /// A stop or the deadline seen outside this call's own options (by another rank of an MPI
+  /// call, which watches its own token and clock): from now on may_start refuses, as it would
+  /// for opt.stop, or for opt.deadline when `timed_out`. Like those, it ends the call only
+  /// once a unit of work is refused. Safe from any thread.
+  void stop_seen_elsewhere(bool timed_out) noexcept;
+
   /// Item `index` failed with `error`; the lowest index wins. Safe from any thread.
   void fail(std::size_t index, std::exception_ptr error) noexcept;
 
@@ -92,6 +98,7 @@ class call_rules {
   alignas(64) std::atomic<std::size_t> failed_index_{no_index};
   std::atomic<std::size_t> halt_index_{no_index};
   std::atomic<bool> timed_out_{false};
+  std::atomic<unsigned char> elsewhere_{0};  // stop_seen_elsewhere: 0 not, 1 stop, 2 deadline
   mutable std::mutex failure_mutex_;
   std::exception_ptr failure_;  // guarded by failure_mutex_
 

@@ -1,8 +1,8 @@
 #pragma once
-// The untyped half of parmap::mpi::parallel_map, compiled once in src/mpi/engine.cpp: argument
-// agreement, dealing chunks, the message protocol, errors and termination. The typed half
-// (mpi.hpp) hands it one table of functions that work on whole chunks, so the engine never
-// sees an element type and the header never sees the protocol.
+// The untyped half of parmap::mpi::parallel_map, compiled once in src/mpi/: argument
+// agreement, dealing chunks, the message protocol, the call's rules and termination. The typed
+// half (mpi.hpp) hands it one object whose virtual functions work on whole chunks, so the
+// engine never sees an element type and the header never sees the protocol.
 
 #include <mpi.h>
 
@@ -32,22 +32,32 @@ struct chunk_failure {
   std::string what;
 };
 
-/// The typed operations, each over one chunk [begin, end) of the input. Every function may
-/// throw chunk_failure or any exception; the engine attributes a plain exception to `begin`.
-struct chunk_ops {
-  void* ctx;
+/// The typed operations of one call, each over one chunk [begin, end) of the input: the only
+/// place where the element and result types are known. Every function may throw chunk_failure
+/// or any exception; the engine attributes a plain exception to `begin`.
+class chunk_ops {
+ public:
   /// Root: appends the serialized items [begin, end) to `out`.
-  void (*write_items)(void* ctx, std::size_t begin, std::size_t end, writer& out);
-  /// Root: maps items [begin, end) on this rank and keeps the results.
-  void (*map_here)(void* ctx, std::size_t begin, std::size_t end);
+  virtual void write_items(std::size_t begin, std::size_t end, writer& out) = 0;
+  /// Root: maps items [begin, end) on this rank with parmap::parallel_map and `local`, and
+  /// keeps the results. Runs on a helper thread, while the other functions run on the caller's.
+  virtual void map_here(std::size_t begin, std::size_t end, const parmap::options& local) = 0;
   /// Root: reads the serialized results of [begin, end) that another rank computed.
-  void (*read_results)(void* ctx, std::size_t begin, std::size_t end, reader& in);
-  /// Other ranks: reads end - begin items from `in`, maps them, appends the results to `out`.
-  void (*map_remote)(void* ctx, std::size_t begin, std::size_t end, reader& in, writer& out);
+  virtual void read_results(std::size_t begin, std::size_t end, reader& in) = 0;
+  /// Other ranks: reads end - begin items from `in`, maps them with parmap::parallel_map and
+  /// `local`, appends the results to `out`.
+  virtual void map_remote(std::size_t begin, std::size_t end, reader& in, writer& out,
+                          const parmap::options& local) = 0;
   /// Root, with all_gather: appends every result, in order, to `out`.
-  void (*write_all)(void* ctx, writer& out);
+  virtual void write_all(writer& out) = 0;
   /// Other ranks, with all_gather: reads `size` results from `in` and keeps them.
-  void (*read_all)(void* ctx, std::size_t size, reader& in);
+  virtual void read_all(std::size_t size, reader& in) = 0;
+
+ protected:
+  chunk_ops() = default;
+  chunk_ops(const chunk_ops&) = default;
+  chunk_ops& operator=(const chunk_ops&) = default;
+  ~chunk_ops() = default;
 };
 
 /// Where this rank stands: its rank and the communicator's size.
@@ -68,6 +78,6 @@ struct place {
 /// Throws on every rank alike: std::invalid_argument (arguments, before any work),
 /// remote_error, parmap::cancelled or parmap::timeout.
 void run(MPI_Comm comm, place where, const parmap::mpi::options& opt, const parmap::options& local,
-         std::size_t input_size, const std::string& local_problem, const chunk_ops& ops);
+         std::size_t input_size, const std::string& local_problem, chunk_ops& ops);
 
 }  // namespace parmap::mpi::detail
