@@ -5,7 +5,6 @@
 // and its expected output. Races with exit show up only in some runs, so most scenarios run
 // their child several times.
 #include <chrono>
-#include <cstddef>
 #include <sstream>
 #include <string>
 #include <string_view>
