@@ -3,7 +3,9 @@
 #include <tbb/info.h>
 #include <tbb/task_scheduler_observer.h>
 
+#include <cstdlib>
 #include <map>
+#include <mutex>
 
 #include "parmap/detail/assert.hpp"
 #include "placement.hpp"
@@ -62,6 +64,46 @@ thread_arena* find_or_make(int threads) {
   return entry.get();
 }
 
+/// Raising and dropping TBB's thread limit, safely while the process exits. libtbb's
+/// global_control bookkeeping is made of static objects that exit destroys, while other
+/// threads may still be making calls; a global_control made or destroyed after that crashes.
+/// So the first raise registers an exit handler, which runs before libtbb's statics are
+/// destroyed (they were made earlier): from then on no limit is made, and a raise still held
+/// by a running call is left in place rather than destroyed. One lock orders the two, and is
+/// held only while a control is made or destroyed (microseconds), never for a call.
+class limit_raise {
+ public:
+  static tbb::global_control* make(std::size_t threads) {
+    state& s = the_state();
+    std::lock_guard lock(s.mutex);
+    if (s.exiting) return nullptr;
+    static const bool registered = std::atexit(on_exit) == 0;
+    if (!registered) return nullptr;  // without the handler, exit could not be made safe
+    return new tbb::global_control(tbb::global_control::max_allowed_parallelism, threads);
+  }
+  static void drop(tbb::global_control* control) noexcept {
+    if (control == nullptr) return;
+    state& s = the_state();
+    std::lock_guard lock(s.mutex);
+    if (!s.exiting) delete control;
+  }
+
+ private:
+  struct state {
+    std::mutex mutex;
+    bool exiting = false;  // guarded by mutex
+  };
+  static state& the_state() {
+    static state* const s = new state();  // never destroyed: used during exit
+    return *s;
+  }
+  static void on_exit() noexcept {
+    state& s = the_state();
+    std::lock_guard lock(s.mutex);
+    s.exiting = true;
+  }
+};
+
 /// TBB's own thread limit when nobody has set one: what oneTBB finds usable (it reads the
 /// affinity mask and the cgroup quota itself).
 int tbb_default_parallelism() {
@@ -77,20 +119,27 @@ arena_lease::arena_lease(int threads, placement where) {
   // while it runs. TBB keeps the smallest of all live limits, so a lower one the user set
   // still wins.
   if (threads > tbb_default_parallelism()) {
-    raised_limit_.emplace(tbb::global_control::max_allowed_parallelism,
-                          static_cast<std::size_t>(threads));
+    raised_limit_ = limit_raise::make(static_cast<std::size_t>(threads));
   }
-  thread_arena* mine = find_or_make(threads);
-  if (mine == nullptr) {
-    one_off_ = std::make_unique<thread_arena>(threads);
-    mine = one_off_.get();
+  try {
+    thread_arena* mine = find_or_make(threads);
+    if (mine == nullptr) {
+      one_off_ = std::make_unique<thread_arena>(threads);
+      mine = one_off_.get();
+    }
+    if (where != placement::none && !mine->unpinner) {
+      mine->unpinner = std::make_unique<worker_unpinner>(mine->arena);
+    }
+    arena_ = &mine->arena;
+  } catch (...) {
+    limit_raise::drop(raised_limit_);  // no destructor runs for a lease that was never made
+    throw;
   }
-  if (where != placement::none && !mine->unpinner) {
-    mine->unpinner = std::make_unique<worker_unpinner>(mine->arena);
-  }
-  arena_ = &mine->arena;
 }
 
-arena_lease::~arena_lease() = default;
+arena_lease::~arena_lease() {
+  one_off_.reset();
+  limit_raise::drop(raised_limit_);
+}
 
 }  // namespace parmap::detail

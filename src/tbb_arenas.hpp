@@ -12,7 +12,6 @@
 #include <tbb/task_arena.h>
 
 #include <memory>
-#include <optional>
 
 #include "parmap/options.hpp"
 
@@ -33,8 +32,9 @@ class arena_lease {
   [[nodiscard]] tbb::task_arena& arena() noexcept { return *arena_; }
 
  private:
-  // Declared first, destroyed last: the limit outlives the arena's use.
-  std::optional<tbb::global_control> raised_limit_;
+  // Declared first, destroyed last: the limit outlives the arena's use. Made and dropped
+  // through limit_raise (tbb_arenas.cpp), never directly.
+  tbb::global_control* raised_limit_ = nullptr;
   // For calls made while the calling thread ends (its arenas are gone): an arena of its own.
   std::unique_ptr<thread_arena> one_off_;
   tbb::task_arena* arena_ = nullptr;
