@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "parmap/detail/mpi_engine.hpp"
-#include "parmap/detail/mpi_input.hpp"
+#include "parmap/detail/indexed_input.hpp"
 #include "parmap/errors.hpp"
 #include "parmap/mpi_serializer.hpp"
 #include "parmap/options.hpp"
@@ -127,9 +127,11 @@ std::vector<T> map_chunk(std::size_t first, std::size_t count, Item& item,
 template <class R, class F, class T>
 class typed_call final : public chunk_ops {
  public:
-  using input = root_input<std::remove_reference_t<R>>;
+  using input = parmap::detail::indexed_input<std::remove_reference_t<R>>;
   using value = std::ranges::range_value_t<R>;
-  using arg = worker_arg_t<typename input::reference, value>;
+  /// What the root's fn receives for an item; other ranks receive the same value category.
+  using reference = decltype(std::declval<input&>().items()(std::size_t{}));
+  using arg = worker_arg_t<reference, value>;
 
   explicit typed_call(F& fn) : fn_(fn) {}
 
@@ -138,13 +140,16 @@ class typed_call final : public chunk_ops {
   std::vector<T> gathered;                // on other ranks, with all_gather
 
   void write_items(std::size_t begin, std::size_t end, writer& out) override {
+    auto item = in->items();
     for (std::size_t i = begin; i < end; ++i) {
-      const value& x = (*in)[i];
+      const value& x = item(i);
       out.write(x);
     }
   }
   void map_here(std::size_t begin, std::size_t end, const parmap::options& local) override {
-    auto item = [this, begin](std::size_t i) -> T { return std::invoke(fn_, (*in)[begin + i]); };
+    auto item = [this, begin, at = in->items()](std::size_t i) -> T {
+      return std::invoke(fn_, at(begin + i));
+    };
     std::vector<T> out = map_chunk<T>(begin, end - begin, item, local);
     for (std::size_t i = begin; i < end; ++i) results[i].emplace(std::move(out[i - begin]));
   }

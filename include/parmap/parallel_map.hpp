@@ -4,7 +4,6 @@
 #include <concepts>
 #include <cstddef>
 #include <functional>
-#include <optional>
 #include <ranges>
 #include <stdexcept>
 #include <string>
@@ -46,28 +45,12 @@ template <std::ranges::input_range R, class F>
   detail::indexed_input<std::remove_reference_t<R>> in(input);
   const std::size_t n = in.size();
   if (n == 0) return {};
-  // Results are written in place where each element is its own object and assignable; bool
-  // (which std::vector packs into shared bits) and types without a default value go through a
-  // buffer of optionals and are moved out in order.
-  if constexpr (std::is_default_constructible_v<T> && std::is_move_assignable_v<T> &&
-                !std::is_same_v<T, bool>) {
-    std::vector<T> out(n);
-    auto body = [item = in.items(), dest = out.data(), &fn](std::size_t i) {
-      dest[i] = std::invoke(fn, item(i));
-    };
-    detail::for_each_index(p, opt, n, body);
-    return out;
-  } else {
-    std::vector<std::optional<T>> slots(n);
-    auto body = [item = in.items(), dest = slots.data(), &fn](std::size_t i) {
-      dest[i].emplace(std::invoke(fn, item(i)));
-    };
-    detail::for_each_index(p, opt, n, body);
-    std::vector<T> out;
-    out.reserve(n);
-    for (auto& s : slots) out.push_back(std::move(*s));
-    return out;
-  }
+  detail::result_slots<T> out(n);
+  auto body = [item = in.items(), put = out.writer(), &fn](std::size_t i) {
+    put(i, std::invoke(fn, item(i)));
+  };
+  detail::for_each_index(p, opt, n, body);
+  return std::move(out).take();
 }
 
 /// Writes output[i] = fn(input[i]) for every i < size(input), in parallel, allocating nothing.

@@ -24,14 +24,16 @@ class result_slots {
  public:
   explicit result_slots(std::size_t n) : slots_(n) {}
 
-  /// Stores the result of item i; each i from one thread, once.
-  template <class U>
-  void set(std::size_t i, U&& value) {
-    if constexpr (in_place) {
-      slots_[i] = std::forward<U>(value);
-    } else {
-      slots_[i].emplace(std::forward<U>(value));
-    }
+  /// A small copyable handle: put(i, value) stores the result of item i, each i from one
+  /// thread, once. Loop bodies hold it by value, so the destination stays in a register.
+  [[nodiscard]] auto writer() noexcept {
+    return [dest = slots_.data()](std::size_t i, auto&& value) {
+      if constexpr (in_place) {
+        dest[i] = std::forward<decltype(value)>(value);
+      } else {
+        dest[i].emplace(std::forward<decltype(value)>(value));
+      }
+    };
   }
 
   /// The results, once every item has been set.
