@@ -226,4 +226,49 @@ void register_placement(registry& reg) {
   }
 }
 
+/// The stream workload: imap and imap_unordered against parallel_map on the same items, at full
+/// threads. 16 cheap items measure what creating and draining a stream costs next to one short
+/// call; 100,000 items of compute_target each measure a stream's throughput (api:map is
+/// parallel_map, api:imap and api:imap_unordered consume every result in a loop).
+void register_stream(registry& reg) {
+  const config& cfg = reg.cfg();
+  const int t = cfg.full_threads;
+  const std::size_t long_n = cfg.quick ? 20'000 : 100'000;
+  for (const auto b : cfg.parallel_backends()) {
+    const impl m = impl::of(b);
+    for (const std::size_t n : {std::size_t{16}, long_n}) {
+      const bool cheap_items = n == 16;
+      auto data = make_lazy<std::vector<std::uint64_t>>([n] {
+        std::vector<std::uint64_t> v(n);
+        for (std::size_t i = 0; i < n; ++i) v[i] = i;
+        return v;
+      });
+      const double call = cheap_items ? 50e-6 : compute_seconds(n) / t;
+      for (const char* api : {"map", "imap", "imap_unordered"}) {
+        const params p{.n = n, .api = api, .threads = t};
+        reg.add(case_name("stream", m, p), reg.estimate(call),
+                [data, m, p, cheap_items](benchmark::State& st) {
+                  auto& in = data->get();
+                  const compute_fn costly{cheap_items ? 0 : rounds_per_item()};
+                  auto fn = [costly, cheap_items](std::uint64_t x) {
+                    return cheap_items ? x * 3 + 1 : costly(x);
+                  };
+                  const parmap::options o = p.options(m);
+                  timed_loop(st, p, [&] {
+                    std::uint64_t sum = 0;
+                    if (p.api == "map") {
+                      for (auto r : parmap::parallel_map(in, fn, o)) sum += r;
+                    } else if (p.api == "imap") {
+                      for (auto r : parmap::imap(in, fn, o)) sum += r;
+                    } else {
+                      for (auto& r : parmap::imap_unordered(in, fn, o)) sum += r.second;
+                    }
+                    benchmark::DoNotOptimize(sum);
+                  });
+                });
+      }
+    }
+  }
+}
+
 }  // namespace parmap::bench

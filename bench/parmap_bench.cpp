@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     register_chunks(reg);
     register_files(reg);
     register_placement(reg);
+    register_stream(reg);
     if (reg.names().empty()) {
       std::fprintf(stderr, "parmap-bench: no case matches --benchmark_filter=%s\n",
                    cfg->filter.c_str());
