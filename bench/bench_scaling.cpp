@@ -3,6 +3,7 @@
 // real files, and the placement cases (one thread per physical core against filling SMT
 // siblings).
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <numeric>
@@ -223,6 +224,29 @@ void register_placement(registry& reg) {
                      memory_seconds(memory_items));
       }
     }
+  }
+}
+
+/// The reduce workload: map_reduce over the compute-bound items (a sum of their results), on
+/// every parmap backend at each thread count, beside the compute workload's parallel_map of the
+/// same items: what the reduction's blocks and combine cost next to the map.
+void register_reduce(registry& reg) {
+  const config& cfg = reg.cfg();
+  const std::size_t n = compute_items(cfg);
+  const compute_fn fn{rounds_per_item()};
+  for (const auto& [m, t] : sweep(cfg, cfg.threads)) {
+    if (m.raw) continue;  // the hand-written loops have no reduction to compare
+    const params p{.n = n, .api = "reduce", .threads = t};
+    const double call = compute_seconds(n) / std::min(t, cfg.full_threads);
+    reg.add(case_name("reduce", m, p), reg.estimate(call),
+            [data = compute_data(n), m = m, p, fn](benchmark::State& st) {
+              auto& d = data->get();
+              timed_loop(st, p, [&] {
+                const std::uint64_t sum =
+                    parmap::map_reduce(d.in, fn, std::uint64_t{0}, std::plus<>{}, p.options(m));
+                benchmark::DoNotOptimize(sum);
+              });
+            });
   }
 }
 

@@ -99,9 +99,59 @@ TEST_P(MapReduce, DoublesAreCloseToTheSerialFoldAndBitIdenticalAcrossRuns) {
       const double first = run(GetParam());
       EXPECT_NEAR(first, serial, magnitude * 1e-12);
       for (int again = 0; again < 5; ++again) ASSERT_EQ(bits(run(GetParam())), bits(first));
-      // the blocks depend on the thread count and chunk, never on the backend
+      // the blocks depend on the input's size and the chunk, never on the backend
       EXPECT_EQ(bits(run(backend::serial)), bits(first));
     }
+  }
+}
+
+// The same digits on a laptop and a cluster node: the blocks depend only on the input's size
+// and the chunk, so every thread count and every backend gives the same bits.
+TEST_P(MapReduce, DoublesAreBitIdenticalOnAnyThreadCountAndBackend) {
+  const std::vector<double> xs = uneven_doubles(300007);
+  for (std::size_t chunk : {0u, 777u}) {
+    auto run = [&](backend b, int threads) {
+      parmap::options o = opts(threads, chunk);
+      o.backend = b;
+      return parmap::map_reduce(
+          xs, [](double x) { return x * 3.0; }, 0.5, std::plus<>{}, o);
+    };
+    const double reference = run(backend::serial, 1);
+    for (int threads : {1, 2, 3, 4, 7, 16}) {
+      ASSERT_EQ(bits(run(GetParam(), threads)), bits(reference))
+          << "threads=" << threads << " chunk=" << chunk;
+    }
+    for (backend other : parmap::available_backends()) {
+      ASSERT_EQ(bits(run(other, 3)), bits(reference))
+          << parmap::to_string(other) << " chunk=" << chunk;
+    }
+  }
+}
+
+// An ill-conditioned sum: a huge term, a million small ones, and the huge term taken away
+// again. A left fold adds every small term to the huge one, rounding each time, so its error
+// grows with the number of terms; the blocks' pairwise combine rounds each small term against
+// a block's partial sum only. The exact sum is the small terms' alone (the huge ones cancel).
+TEST_P(MapReduce, PairwiseCombineIsNoLessAccurateThanTheSerialFold) {
+  std::vector<double> xs{1e8};
+  long double exact = 0.0L;
+  for (std::size_t i = 0; i < 1'000'000; ++i) {
+    const double small = 0.1 + 1e-3 * std::sin(static_cast<double>(i));
+    xs.push_back(small);
+    exact += static_cast<long double>(small);
+  }
+  xs.push_back(-1e8);
+  double serial = 0.0;
+  for (double x : xs) serial += x;
+  const auto error = [&](double got) {
+    return std::abs(static_cast<long double>(got) - exact);
+  };
+  for (int threads : {1, 2, 3}) {
+    const double parallel = parmap::map_reduce(
+        xs, [](double x) { return x; }, 0.0, std::plus<>{}, opts(threads));
+    EXPECT_LE(error(parallel), error(serial))
+        << "threads=" << threads << ": pairwise " << parallel << ", serial " << serial
+        << ", exact " << static_cast<double>(exact);
   }
 }
 
@@ -154,11 +204,11 @@ TEST_P(MapReduce, LowestFailingItemWins) {
       }
     }
   }
-  // the reduction failing counts too
+  // the reduction failing counts too (whichever combine first passes 4000: the sum is 4950)
   EXPECT_THROW((void)parmap::map_reduce(
                    std::views::iota(0, 100), [](int x) { return x; }, 0,
                    [](int a, int b) -> int {
-                     if (b == 60) throw std::overflow_error("sixty");
+                     if (a + b > 4000) throw std::overflow_error("past 4000");
                      return a + b;
                    },
                    opts(2)),

@@ -20,14 +20,36 @@
 #include "parmap/parallel_map.hpp"
 
 namespace parmap {
-/// Returns the fold of `reduce` over init and {map(x) for x in input}, computed in parallel:
-/// for an associative `reduce`, the result of the serial loop
+namespace detail {
+
+/// The results of blocks [lo, hi) (hi > lo) combined in the fixed pairwise tree of map_reduce:
+/// reduce(combined [lo, mid), combined [mid, hi)), mid = lo + (hi - lo) / 2. Moves the results
+/// out of `partial`.
+template <class T, class Reduce>
+T combine_pairwise(std::vector<std::optional<T>>& partial, std::size_t lo, std::size_t hi,
+                   Reduce& reduce) {
+  if (hi - lo == 1) return std::move(*partial[lo]);
+  const std::size_t mid = lo + (hi - lo) / 2;
+  T left = combine_pairwise(partial, lo, mid, reduce);
+  T right = combine_pairwise(partial, mid, hi, reduce);
+  return static_cast<T>(std::invoke(reduce, std::move(left), std::move(right)));
+}
+
+}  // namespace detail
+/// Returns the reduction of init and {map(x) for x in input} by `reduce`, computed in parallel
+/// and bit-for-bit reproducible: the same input and options.chunk give the same result on any
+/// thread count, any backend and any run. For an associative `reduce` it equals the serial loop
 ///   T acc = init; for (auto&& x : input) acc = reduce(std::move(acc), T(map(x))); return acc;
-/// up to floating-point reassociation. The input is split into blocks of consecutive items
-/// (options.chunk items each, or about 8 blocks per thread when chunk is 0); each block is
-/// folded in order by one thread, then init and the block results are folded in block order.
-/// The blocks depend only on the input's size, options.chunk and the thread count, so the same
-/// input and options give a bit-identical result on every run and every backend.
+/// up to floating-point reassociation. Exactly:
+///  - the input is cut into blocks of consecutive items: options.chunk items each, or, when
+///    chunk is 0, size / 256 items (rounded up; fewer blocks when the input is small). The cut
+///    depends only on the input's size and options.chunk;
+///  - each block is folded left to right, starting from its first item's map;
+///  - the block results are combined in a fixed pairwise tree: the results of blocks [lo, hi)
+///    are reduce(combined [lo, mid), combined [mid, hi)) with mid = lo + (hi - lo) / 2;
+///  - the result is reduce(init, combined blocks).
+/// The pairwise tree is also more accurate than a left fold for floating-point sums: its
+/// rounding error grows with the logarithm of the block count, not linearly.
 /// T is init's type: pass 0.0, not 0, to sum doubles. on_progress counts items, at block
 /// granularity. Same rules as parallel_map otherwise: the exception of the lowest failing item
 /// is rethrown; parmap::cancelled, parmap::timeout; std::invalid_argument for bad options.
@@ -37,13 +59,12 @@ requires std::invocable<Map&, std::ranges::range_reference_t<R>> &&
     std::convertible_to<map_result_t<R, Map>, T> && std::invocable<Reduce&, T, T> &&
     std::convertible_to<std::invoke_result_t<Reduce&, T, T>, T> && std::movable<T>
 [[nodiscard]] T map_reduce(R&& input, Map map, T init, Reduce reduce, const options& opt = {}) {
-  const detail::plan p = detail::make_plan(opt);
+  (void)detail::make_plan(opt);  // bad options fail before the input is read
   detail::indexed_input<std::remove_reference_t<R>> in(input);
   const std::size_t n = in.size();
   if (n == 0) return init;
-  const std::size_t block =
-      detail::chunking::reduce_block(n, static_cast<std::size_t>(p.threads), opt.chunk);
-  const std::size_t blocks = n / block + (n % block != 0 ? 1 : 0);
+  const std::size_t block = detail::chunking::reduce_block(n, opt.chunk);
+  const std::size_t blocks = detail::chunking::chunk_count(n, block);
 
   // The primitive runs blocks, one per chunk; progress is told in items.
   options block_opt = opt;
@@ -67,9 +88,8 @@ requires std::invocable<Map&, std::ranges::range_reference_t<R>> &&
   };
   detail::for_each_index(bp, block_opt, blocks, body);
 
-  T acc = std::move(init);
-  for (auto& x : partial) acc = static_cast<T>(std::invoke(reduce, std::move(acc), std::move(*x)));
-  return acc;
+  return static_cast<T>(std::invoke(
+      reduce, std::move(init), detail::combine_pairwise(partial, 0, blocks, reduce)));
 }
 
 }  // namespace parmap
