@@ -82,6 +82,41 @@ void register_overhead(registry& reg) {
   }
 }
 
+/// A plain function passed to parallel_map_into, beside the overhead workload's lambda: by
+/// pointer (workload overhead-fnptr: `parallel_map_into(in, out, cheap)`) and by name
+/// (overhead-fn: `parallel_map_into(in, out, parmap::fn<cheap>)`), automatic settings.
+void register_function_passing(registry& reg) {
+  const config& cfg = reg.cfg();
+  for (const std::size_t n : {std::size_t{1000}, std::size_t{10'000'000}}) {
+    auto data = make_lazy<io<double, double>>([n] {
+      return io<double, double>{ramp(n), std::vector<double>(n, 0.0)};
+    });
+    const double call = n < 100'000 ? 3e-6 : memory_seconds(n);
+    for (const auto& [m, t] : sweep(cfg, overhead_threads(cfg))) {
+      if (m.raw) continue;
+      const params p{.n = n, .api = "into", .threads = t};
+      reg.add(case_name("overhead-fnptr", m, p), reg.estimate(call),
+              [data, m = m, p](benchmark::State& st) {
+                auto& d = data->get();
+                double (*fn)(double) noexcept = &cheap;
+                benchmark::DoNotOptimize(fn);  // a pointer the compiler cannot see through
+                timed_loop(st, p, [&] {
+                  parmap::parallel_map_into(d.in, d.out, fn, p.options(m));
+                  benchmark::DoNotOptimize(d.out.data());
+                });
+              });
+      reg.add(case_name("overhead-fn", m, p), reg.estimate(call),
+              [data, m = m, p](benchmark::State& st) {
+                auto& d = data->get();
+                timed_loop(st, p, [&] {
+                  parmap::parallel_map_into(d.in, d.out, parmap::fn<cheap>, p.options(m));
+                  benchmark::DoNotOptimize(d.out.data());
+                });
+              });
+    }
+  }
+}
+
 /// The gap before each timed call of the wake workload: long enough that workers which spin a
 /// while after a call have gone to sleep by the next one.
 constexpr std::chrono::milliseconds wake_idle{20};

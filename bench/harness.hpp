@@ -262,6 +262,7 @@ void register_files(registry& reg);
 void register_placement(registry& reg);
 void register_stream(registry& reg);
 void register_reduce(registry& reg);
+void register_function_passing(registry& reg);
 
 /// Adds the run's context to Google Benchmark's JSON: topology, CPUs, compiler, flags, build
 /// type, backends and the raw loop each is measured against, git commit, and the mode's

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     register_placement(reg);
     register_stream(reg);
     register_reduce(reg);
+    register_function_passing(reg);
     if (reg.names().empty()) {
       std::fprintf(stderr, "parmap-bench: no case matches --benchmark_filter=%s\n",
                    cfg->filter.c_str());

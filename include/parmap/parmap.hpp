@@ -4,6 +4,7 @@
 #include "parmap/backend.hpp"
 #include "parmap/config.hpp"
 #include "parmap/errors.hpp"
+#include "parmap/function.hpp"
 #include "parmap/interrupt.hpp"
 #include "parmap/map_reduce.hpp"
 #include "parmap/options.hpp"
