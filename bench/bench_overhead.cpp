@@ -41,16 +41,34 @@ namespace {
   return std::nullopt;
 }
 
+/// One size of the overhead workload: its item count, its data (made on first use, shared by
+/// every case of that size) and a guess of one call for the progress display (~2 us, or the
+/// memory traffic).
+struct overhead_size {
+  std::size_t n;
+  shared_lazy<io<double, double>> data;
+  double call;
+};
+
+[[nodiscard]] const std::vector<overhead_size>& overhead_sizes() {
+  static const std::vector<overhead_size> sizes = [] {
+    std::vector<overhead_size> out;
+    for (const std::size_t n : {std::size_t{1000}, std::size_t{10'000'000}}) {
+      out.push_back({n, make_lazy<io<double, double>>([n] {
+                       return io<double, double>{ramp(n), std::vector<double>(n, 0.0)};
+                     }),
+                     n < 100'000 ? 3e-6 : memory_seconds(n)});
+    }
+    return out;
+  }();
+  return sizes;
+}
+
 }  // namespace
 
 void register_overhead(registry& reg) {
   const config& cfg = reg.cfg();
-  for (const std::size_t n : {std::size_t{1000}, std::size_t{10'000'000}}) {
-    auto data = make_lazy<io<double, double>>([n] {
-      return io<double, double>{ramp(n), std::vector<double>(n, 0.0)};
-    });
-    // A guess of one call, for the progress display only: ~2 us, or the memory traffic.
-    const double call = n < 100'000 ? 3e-6 : memory_seconds(n);
+  for (const auto& [n, data, call] : overhead_sizes()) {
     for (const auto& [m, t] : sweep(cfg, overhead_threads(cfg))) {
       // A backend runs twice: with its automatic schedule, and with the static schedule that
       // the hand-written `parallel for` beside it uses (the same loop, through parmap).
@@ -87,11 +105,7 @@ void register_overhead(registry& reg) {
 /// (overhead-fn: `parallel_map_into(in, out, parmap::fn<cheap>)`), automatic settings.
 void register_function_passing(registry& reg) {
   const config& cfg = reg.cfg();
-  for (const std::size_t n : {std::size_t{1000}, std::size_t{10'000'000}}) {
-    auto data = make_lazy<io<double, double>>([n] {
-      return io<double, double>{ramp(n), std::vector<double>(n, 0.0)};
-    });
-    const double call = n < 100'000 ? 3e-6 : memory_seconds(n);
+  for (const auto& [n, data, call] : overhead_sizes()) {
     for (const auto& [m, t] : sweep(cfg, overhead_threads(cfg))) {
       if (m.raw) continue;
       const params p{.n = n, .api = "into", .threads = t};

@@ -6,9 +6,37 @@
 
 #include <array>
 #include <cstddef>
+#include <stdexcept>
 #include <string>
+#include <utility>
+
+// PARMAP_TEST_SANITIZED: 1 in ThreadSanitizer and AddressSanitizer builds, where tests scale
+// down their repetitions and stretch their timeouts.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define PARMAP_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define PARMAP_TEST_SANITIZED 1
+#endif
+#endif
 
 namespace parmap_test {
+
+/// The message of the std::invalid_argument that `call` throws; fails the test if it throws
+/// nothing or something else.
+template <class Call>
+std::string invalid_argument_message(Call&& call) {
+  try {
+    std::forward<Call>(call)();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  } catch (...) {
+    ADD_FAILURE() << "threw something other than std::invalid_argument";
+    return {};
+  }
+  ADD_FAILURE() << "threw nothing";
+  return {};
+}
 
 /// Every schedule, for tests that run each one.
 inline constexpr std::array all_schedules = {parmap::schedule::automatic, parmap::schedule::static_,

@@ -16,14 +16,6 @@
 
 #include "test_backends.hpp"
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define PARMAP_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define PARMAP_TEST_SANITIZED 1
-#endif
-#endif
-
 namespace {
 
 using parmap::backend;

@@ -30,8 +30,11 @@
 
 #include "cgroup_quota.hpp"
 #include "child_process.hpp"
+#include "test_backends.hpp"
 
 namespace {
+
+using parmap_test::invalid_argument_message;
 
 namespace fs = std::filesystem;
 using parmap::detail::read_cgroup_quota;
@@ -412,20 +415,6 @@ TEST(Describe, SaysWhereTheNumberCameFrom) {
 
 // ---- the process's allowance, under PARMAP_NUM_THREADS --------------------------------------
 
-/// The message of the std::invalid_argument `call` throws; fails the test otherwise.
-template <class Call>
-std::string invalid_argument_message(Call&& call) {
-  try {
-    std::forward<Call>(call)();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  } catch (...) {
-    ADD_FAILURE() << "threw something other than std::invalid_argument";
-    return {};
-  }
-  ADD_FAILURE() << "threw nothing";
-  return {};
-}
 
 /// PARMAP_NUM_THREADS as the library must take it: 0 when unset or empty, the count when it is
 /// a whole number from 1 to max_threads, -1 when it is anything else.

@@ -13,14 +13,6 @@
 #include "child_process.hpp"
 #include "test_backends.hpp"
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define PARMAP_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define PARMAP_TEST_SANITIZED 1
-#endif
-#endif
-
 namespace {
 
 using namespace std::chrono_literals;

@@ -20,27 +20,14 @@
 
 namespace {
 
+using parmap_test::invalid_argument_message;
+
 using parmap::backend;
 using parmap::schedule;
 
 constexpr std::array every_backend = {backend::serial, backend::threads, backend::openmp,
                                       backend::tbb, backend::stdpar};
 
-/// The message of the std::invalid_argument that `call` throws; fails the test if it throws
-/// nothing or something else.
-template <class Call>
-std::string invalid_argument_message(Call&& call) {
-  try {
-    std::forward<Call>(call)();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  } catch (...) {
-    ADD_FAILURE() << "threw something other than std::invalid_argument";
-    return {};
-  }
-  ADD_FAILURE() << "threw nothing";
-  return {};
-}
 
 void expect_lists_available_backends(const std::string& message) {
   for (backend b : parmap::available_backends()) {

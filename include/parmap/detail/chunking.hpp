@@ -27,12 +27,19 @@ inline constexpr std::size_t tbb_pieces_per_thread = 16;
 /// the last claims are small. No sweep of this value is recorded.
 inline constexpr std::size_t guided_units_per_thread = 64;
 
+/// `chunk` if set, else about `pieces` chunks per thread (at least one item each).
+[[nodiscard]] constexpr std::size_t per_thread_chunk(std::size_t size, std::size_t threads,
+                                                     std::size_t chunk,
+                                                     std::size_t pieces) noexcept {
+  if (chunk != 0) return chunk;
+  return std::max<std::size_t>(size / (threads * pieces), 1);
+}
+
 /// Items per chunk for the dynamic schedule and other fixed chunks: `chunk` if set, else about
 /// chunks_per_thread chunks per thread.
 [[nodiscard]] constexpr std::size_t dynamic_chunk(std::size_t size, std::size_t threads,
                                                   std::size_t chunk) noexcept {
-  if (chunk != 0) return chunk;
-  return std::max<std::size_t>(size / (threads * chunks_per_thread), 1);
+  return per_thread_chunk(size, threads, chunk, chunks_per_thread);
 }
 
 /// The static schedule's chunk: `chunk` if set, else one contiguous block per thread.
@@ -45,15 +52,13 @@ inline constexpr std::size_t guided_units_per_thread = 64;
 /// The grain of oneTBB's auto_partitioner: `chunk` if set, else tbb_pieces_per_thread.
 [[nodiscard]] constexpr std::size_t tbb_grain(std::size_t size, std::size_t threads,
                                               std::size_t chunk) noexcept {
-  if (chunk != 0) return chunk;
-  return std::max<std::size_t>(size / (threads * tbb_pieces_per_thread), 1);
+  return per_thread_chunk(size, threads, chunk, tbb_pieces_per_thread);
 }
 
 /// The unit of OpenMP's guided schedule: `chunk` if set, else guided_units_per_thread.
 [[nodiscard]] constexpr std::size_t guided_unit(std::size_t size, std::size_t threads,
                                                 std::size_t chunk) noexcept {
-  if (chunk != 0) return chunk;
-  return std::max<std::size_t>(size / (threads * guided_units_per_thread), 1);
+  return per_thread_chunk(size, threads, chunk, guided_units_per_thread);
 }
 
 /// Chunks needed for `size` items of `chunk` each (chunk > 0).
