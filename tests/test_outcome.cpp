@@ -54,12 +54,18 @@ static_assert(parmap::is_outcome_v<const outcome<int>>);
 static_assert(!parmap::is_outcome_v<int>);
 
 // What catching makes of results: a value, a copy of a reference, void, and no nesting.
-int plain(int x) { return x; }
-const std::string& ref(const std::string& s) { return s; }
+int plain(int x) {
+  return x;
+}
+const std::string& ref(const std::string& s) {
+  return s;
+}
 void nothing(int) {}
-outcome<int> already(int x) { return x; }
-static_assert(std::same_as<std::invoke_result_t<parmap::catching_fn<decltype(&plain)>&, int>,
-                           outcome<int>>);
+outcome<int> already(int x) {
+  return x;
+}
+static_assert(
+    std::same_as<std::invoke_result_t<parmap::catching_fn<decltype(&plain)>&, int>, outcome<int>>);
 static_assert(std::same_as<parmap::catching_result_t<decltype(&ref), const std::string&>,
                            outcome<std::string>>);
 static_assert(std::same_as<parmap::catching_result_t<decltype(&nothing), int>, outcome<void>>);
@@ -104,8 +110,7 @@ TEST(OutcomeType, ValuesAndErrors) {
 
 TEST(OutcomeType, WhatForEveryKindOfException) {
   EXPECT_EQ(failed_with<int>(std::out_of_range("index 9")).what(), "index 9");
-  EXPECT_EQ(failed_with<int>(std::out_of_range("index 9")).error_type_name(),
-            "std::out_of_range");
+  EXPECT_EQ(failed_with<int>(std::out_of_range("index 9")).error_type_name(), "std::out_of_range");
   EXPECT_EQ(failed_with<int>(bad_header{7}).what(), "exception of type bad_header");
   EXPECT_EQ(failed_with<int>(bad_header{7}).error_type_name(), "bad_header");
   EXPECT_EQ(failed_with<int>(42).what(), "exception of type int");
@@ -267,18 +272,24 @@ class failure_plan {
   void maybe_throw(std::size_t i) const {
     if (!fails(i)) return;
     switch (i % 3) {
-      case 0: throw convert_error("item " + std::to_string(i) + ": bad header");
-      case 1: throw bad_header{static_cast<int>(i)};
-      default: throw static_cast<int>(i);
+      case 0:
+        throw convert_error("item " + std::to_string(i) + ": bad header");
+      case 1:
+        throw bad_header{static_cast<int>(i)};
+      default:
+        throw static_cast<int>(i);
     }
   }
 
   /// What outcome::what() says for a failing item.
   [[nodiscard]] static std::string message(std::size_t i) {
     switch (i % 3) {
-      case 0: return "item " + std::to_string(i) + ": bad header";
-      case 1: return "exception of type bad_header";
-      default: return "exception of type int";
+      case 0:
+        return "item " + std::to_string(i) + ": bad header";
+      case 1:
+        return "exception of type bad_header";
+      default:
+        return "exception of type int";
     }
   }
 
@@ -332,7 +343,7 @@ class Outcome : public testing::TestWithParam<backend> {
   }
 };
 
-constexpr std::size_t sizes[] = {1, 2, 97, 5000};
+constexpr std::size_t sizes[] = {0, 1, 2, 97, 5000};
 constexpr std::size_t chunks[] = {0, 1, 7, 256};
 
 TEST_P(Outcome, MapKeepsEveryValueAndEveryFailure) {
@@ -344,13 +355,13 @@ TEST_P(Outcome, MapKeepsEveryValueAndEveryFailure) {
                      " percent=" + std::to_string(percent));
         const failure_plan plan(n, percent, seed++);
         std::atomic<std::size_t> calls{0};
-        const auto results = parmap::parallel_map(
-            std::views::iota(std::size_t{0}, n), parmap::catching([&](std::size_t i) {
-              calls.fetch_add(1, std::memory_order_relaxed);
-              plan.maybe_throw(i);
-              return static_cast<long>(i) * 3 - 1;
-            }),
-            opts(3, chunk));
+        const auto results = parmap::parallel_map(std::views::iota(std::size_t{0}, n),
+                                                  parmap::catching([&](std::size_t i) {
+                                                    calls.fetch_add(1, std::memory_order_relaxed);
+                                                    plan.maybe_throw(i);
+                                                    return static_cast<long>(i) * 3 - 1;
+                                                  }),
+                                                  opts(3, chunk));
         static_assert(std::same_as<decltype(results), const std::vector<outcome<long>>>);
         ASSERT_EQ(results.size(), n);
         EXPECT_EQ(calls.load(), n) << "every item runs, failures or not";
@@ -402,9 +413,8 @@ TEST_P(Outcome, ZipOverSeveralRanges) {
           return name + ":" + std::to_string(size);
         }),
         std::views::iota(std::size_t{0}, n), names, sizes_list, opts(3, chunk));
-    plan.expect_results(results, [](std::size_t i) {
-      return file_name(i) + ":" + std::to_string(i % 10);
-    });
+    plan.expect_results(results,
+                        [](std::size_t i) { return file_name(i) + ":" + std::to_string(i % 10); });
   }
 }
 
@@ -414,12 +424,12 @@ TEST_P(Outcome, ImapYieldsEveryOutcomeInOrder) {
   for (std::size_t window : {0u, 1u, 16u}) {
     SCOPED_TRACE("window=" + std::to_string(window));
     std::vector<outcome<std::size_t>> results;
-    for (auto& o : parmap::imap(std::views::iota(std::size_t{0}, n),
-                                parmap::catching([&](std::size_t i) {
-                                  plan.maybe_throw(i);
-                                  return i * i;
-                                }),
-                                opts(), parmap::stream_options{.window = window})) {
+    for (auto& o :
+         parmap::imap(std::views::iota(std::size_t{0}, n), parmap::catching([&](std::size_t i) {
+                        plan.maybe_throw(i);
+                        return i * i;
+                      }),
+                      opts(), parmap::stream_options{.window = window})) {
       results.push_back(std::move(o));
     }
     ASSERT_EQ(results.size(), n);
@@ -539,8 +549,8 @@ TEST_P(Outcome, ACancelledNestedCallPropagates) {
   const parmap::options inner{.backend = GetParam(), .threads = 2, .stop = inner_stop.get_token()};
   auto outer_fn = parmap::catching([&](int x) {
     if (x == 5) {
-      return static_cast<int>(parmap::parallel_map(std::views::iota(0, 10),
-                                                   [](int y) { return y; }, inner)
+      return static_cast<int>(parmap::parallel_map(
+                                  std::views::iota(0, 10), [](int y) { return y; }, inner)
                                   .size());
     }
     return x;

@@ -150,8 +150,7 @@ namespace detail {
 /// function's result, goes as a remote_error with the writer's rank in MPI_COMM_WORLD,
 /// remote_error::unknown_index, and "TYPE: WHAT" of the exception.
 template <class T>
-  requires(std::is_void_v<T> || serializable<T>)
-struct serializer<parmap::outcome<T>> {
+requires(std::is_void_v<T> || serializable<T>) struct serializer<parmap::outcome<T>> {
   static void write(writer& w, const parmap::outcome<T>& o) {
     if (o.has_value()) {
       w.write(std::uint8_t{1});
@@ -159,9 +158,8 @@ struct serializer<parmap::outcome<T>> {
       return;
     }
     w.write(std::uint8_t{0});
-    const std::exception_ptr e =
-        detail::as_remote_error(o.error(), detail::world_rank_if_running(),
-                                remote_error::unknown_index);
+    const std::exception_ptr e = detail::as_remote_error(o.error(), detail::world_rank_if_running(),
+                                                         remote_error::unknown_index);
     try {
       std::rethrow_exception(e);
     } catch (const remote_error& r) {

@@ -155,53 +155,61 @@ class outcome {
   static_assert(!std::is_same_v<T, unexpect_t> && !std::is_same_v<T, std::in_place_t>,
                 "parmap::outcome<T>: T must not be a tag type");
 
+  // What T allows, named once for the constraints and noexcept specifications below.
+  static constexpr bool copyable = std::copy_constructible<T> && std::is_copy_assignable_v<T>;
+  static constexpr bool movable = std::move_constructible<T> && std::is_move_assignable_v<T>;
+  static constexpr bool nothrow_copy =
+      std::is_nothrow_copy_constructible_v<T> && std::is_nothrow_copy_assignable_v<T>;
+  static constexpr bool nothrow_move =
+      std::is_nothrow_move_constructible_v<T> && std::is_nothrow_move_assignable_v<T>;
+  template <class U>
+  static constexpr bool value_from =
+      std::constructible_from<T, U> && !std::is_same_v<std::remove_cvref_t<U>, outcome> &&
+      !std::is_same_v<std::remove_cvref_t<U>, std::in_place_t> &&
+      !std::is_same_v<std::remove_cvref_t<U>, unexpect_t>;
+
  public:
   using value_type = T;
   using error_type = std::exception_ptr;
 
   /// Holds a value-initialized T (0 for numbers), as std::expected's default does.
-  outcome() noexcept(std::is_nothrow_default_constructible_v<T>)
-    requires std::default_initializable<T>
+  outcome() noexcept(
+      std::is_nothrow_default_constructible_v<T>) requires std::default_initializable<T>
       : value_() {}
 
   /// Holds T(std::forward<U>(v)). Explicit when U does not convert to T implicitly.
   template <class U = T>
-    requires(std::constructible_from<T, U> && !std::is_same_v<std::remove_cvref_t<U>, outcome> &&
-             !std::is_same_v<std::remove_cvref_t<U>, std::in_place_t> &&
-             !std::is_same_v<std::remove_cvref_t<U>, unexpect_t>)
-  explicit(!std::is_convertible_v<U, T>) outcome(U&& v) noexcept(
-      std::is_nothrow_constructible_v<T, U>)
+  requires value_from<U>
+  explicit(!std::is_convertible_v<U, T>)
+      outcome(U&& v) noexcept(std::is_nothrow_constructible_v<T, U>)
       : value_(std::forward<U>(v)) {}
 
   /// Holds T(std::forward<Args>(args)...).
   template <class... Args>
-    requires std::constructible_from<T, Args...>
-  explicit outcome(std::in_place_t, Args&&... args) noexcept(
-      std::is_nothrow_constructible_v<T, Args...>)
+  requires std::constructible_from<T, Args...>
+  explicit outcome(std::in_place_t,
+                   Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
       : value_(std::forward<Args>(args)...) {}
 
   /// Holds the error `e`. Throws std::invalid_argument when `e` is null: an outcome without a
   /// value holds an exception.
   outcome(unexpect_t, std::exception_ptr e) : error_(checked(std::move(e))) {}
 
-  outcome(const outcome& other) noexcept(std::is_nothrow_copy_constructible_v<T>)
-    requires std::copy_constructible<T>
+  outcome(const outcome& other) noexcept(
+      std::is_nothrow_copy_constructible_v<T>) requires std::copy_constructible<T>
       : error_(other.error_) {
     if (!error_) std::construct_at(std::addressof(value_), other.value_);
   }
 
   // Moving leaves the source's error in place (a copy of the pointer): a moved-from outcome
   // keeps its state, a moved-from value or the same error, as std::expected's does.
-  outcome(outcome&& other) noexcept(std::is_nothrow_move_constructible_v<T>)
-    requires std::move_constructible<T>
+  outcome(outcome&& other) noexcept(
+      std::is_nothrow_move_constructible_v<T>) requires std::move_constructible<T>
       : error_(other.error_) {
     if (!error_) std::construct_at(std::addressof(value_), std::move(other.value_));
   }
 
-  outcome& operator=(const outcome& other) noexcept(std::is_nothrow_copy_constructible_v<T> &&
-                                                    std::is_nothrow_copy_assignable_v<T>)
-    requires(std::copy_constructible<T> && std::is_copy_assignable_v<T>)
-  {
+  outcome& operator=(const outcome& other) noexcept(nothrow_copy) requires copyable {
     if (!error_ && !other.error_) [[likely]] {
       value_ = other.value_;
     } else {
@@ -210,10 +218,7 @@ class outcome {
     return *this;
   }
 
-  outcome& operator=(outcome&& other) noexcept(std::is_nothrow_move_constructible_v<T> &&
-                                               std::is_nothrow_move_assignable_v<T>)
-    requires(std::move_constructible<T> && std::is_move_assignable_v<T>)
-  {
+  outcome& operator=(outcome&& other) noexcept(nothrow_move) requires movable {
     if (!error_ && !other.error_) [[likely]] {
       value_ = std::move(other.value_);
     } else {
@@ -278,9 +283,7 @@ class outcome {
 
   /// The dynamic type of the error, demangled ("std::runtime_error", "bad_header", "int");
   /// "" when the outcome holds a value.
-  [[nodiscard]] std::string error_type_name() const {
-    return detail::exception_type_name(error_);
-  }
+  [[nodiscard]] std::string error_type_name() const { return detail::exception_type_name(error_); }
 
  private:
   friend struct detail::outcome_access;
@@ -361,9 +364,7 @@ class outcome<void> {
   /// See outcome<T>::what().
   [[nodiscard]] std::string what() const { return detail::exception_message(error_); }
   /// See outcome<T>::error_type_name().
-  [[nodiscard]] std::string error_type_name() const {
-    return detail::exception_type_name(error_);
-  }
+  [[nodiscard]] std::string error_type_name() const { return detail::exception_type_name(error_); }
 
  private:
   std::exception_ptr error_;
@@ -378,7 +379,7 @@ struct outcome_for {
   using type = outcome<std::remove_cvref_t<R>>;
 };
 template <class R>
-  requires is_outcome_v<std::remove_cvref_t<R>>
+requires is_outcome_v<std::remove_cvref_t<R>>
 struct outcome_for<R> {
   using type = std::remove_cvref_t<R>;
 };
@@ -408,8 +409,11 @@ class catching_fn {
  public:
   /// Wraps `fn` (stored by value).
   template <class G>
-    requires(std::constructible_from<F, G> && !std::is_same_v<std::remove_cvref_t<G>, catching_fn>)
-  explicit catching_fn(G&& fn) noexcept(std::is_nothrow_constructible_v<F, G>)
+  requires(
+      std::constructible_from<F, G> &&
+      !std::is_same_v<
+          std::remove_cvref_t<G>,
+          catching_fn>) explicit catching_fn(G&& fn) noexcept(std::is_nothrow_constructible_v<F, G>)
       : fn_(std::forward<G>(fn)) {}
 
   /// Returns std::invoke(fn, args...) as an outcome holding the value; if that throws, returns
@@ -418,14 +422,14 @@ class catching_fn {
   /// an lvalue, args are forwarded as they came (so zip's several arguments and member
   /// pointers work as they do without catching).
   template <class... Args>
-    requires std::invocable<F&, Args...>
-  catching_result_t<F, Args...> operator()(Args&&... args) {
+  requires std::invocable<F&, Args...> catching_result_t<F, Args...>
+  operator()(Args&&... args) {
     return call<catching_result_t<F, Args...>>(fn_, std::forward<Args>(args)...);
   }
   /// The same, through a const wrapper (fn invoked as a const lvalue).
   template <class... Args>
-    requires std::invocable<const F&, Args...>
-  catching_result_t<const F, Args...> operator()(Args&&... args) const {
+  requires std::invocable<const F&, Args...> catching_result_t<const F, Args...>
+  operator()(Args&&... args) const {
     return call<catching_result_t<const F, Args...>>(fn_, std::forward<Args>(args)...);
   }
 

@@ -49,19 +49,24 @@ std::set<std::int64_t> failing_items(std::size_t n, unsigned percent, unsigned s
 /// a type derived from nothing, or an int.
 [[noreturn]] void throw_for(std::int64_t i) {
   switch (i % 3) {
-    case 0: throw std::runtime_error("item " + std::to_string(i) + " on " +
-                                     std::to_string(world_rank()));
-    case 1: throw bad_header{static_cast<int>(i)};
-    default: throw static_cast<int>(i);
+    case 0:
+      throw std::runtime_error("item " + std::to_string(i) + " on " + std::to_string(world_rank()));
+    case 1:
+      throw bad_header{static_cast<int>(i)};
+    default:
+      throw static_cast<int>(i);
   }
 }
 
 /// The original_what() item i's remote_error must carry when rank `ran_on` ran it.
 std::string expected_text(std::int64_t i, int ran_on) {
   switch (i % 3) {
-    case 0: return "std::runtime_error: item " + std::to_string(i) + " on " + std::to_string(ran_on);
-    case 1: return "exception of type bad_header";
-    default: return "exception of type int";
+    case 0:
+      return "std::runtime_error: item " + std::to_string(i) + " on " + std::to_string(ran_on);
+    case 1:
+      return "exception of type bad_header";
+    default:
+      return "exception of type int";
   }
 }
 
@@ -128,12 +133,12 @@ TEST_P(MpiOutcome, EveryItemsOutcomeReachesTheRoot) {
           in.resize(n);
           std::iota(in.begin(), in.end(), std::int64_t{0});
         }
-        const auto out = parmap::mpi::parallel_map(
-            MPI_COMM_WORLD, in, parmap::catching([&](std::int64_t i) {
-              if (failing.contains(i)) throw_for(i);
-              return i * 10;
-            }),
-            local(), parmap::mpi::options{.chunk = chunk});
+        const auto out =
+            parmap::mpi::parallel_map(MPI_COMM_WORLD, in, parmap::catching([&](std::int64_t i) {
+                                        if (failing.contains(i)) throw_for(i);
+                                        return i * 10;
+                                      }),
+                                      local(), parmap::mpi::options{.chunk = chunk});
         if (root) {
           expect_results(out, n, failing);
         } else {
@@ -152,12 +157,12 @@ TEST_P(MpiOutcome, AllGatherGivesEveryRankTheSameOutcomes) {
     in.resize(n);
     std::iota(in.begin(), in.end(), std::int64_t{0});
   }
-  const auto out = parmap::mpi::parallel_map(
-      MPI_COMM_WORLD, in, parmap::catching([&](std::int64_t i) {
-        if (failing.contains(i)) throw_for(i);
-        return i * 10;
-      }),
-      local(), parmap::mpi::options{.chunk = 5, .all_gather = true});
+  const auto out =
+      parmap::mpi::parallel_map(MPI_COMM_WORLD, in, parmap::catching([&](std::int64_t i) {
+                                  if (failing.contains(i)) throw_for(i);
+                                  return i * 10;
+                                }),
+                                local(), parmap::mpi::options{.chunk = 5, .all_gather = true});
   expect_results(out, n, failing);
   // Every rank sees the same rank for every failure.
   std::int64_t rank_sum = 0;
@@ -183,15 +188,15 @@ TEST_P(MpiOutcome, FailuresOnEveryRankNameTheirRank) {
     std::iota(in.begin(), in.end(), std::int64_t{0});
   }
   std::atomic<int> thrown{0};
-  const auto out = parmap::mpi::parallel_map(
-      MPI_COMM_WORLD, in, parmap::catching([&](std::int64_t i) -> std::int64_t {
-        if (rank == thrower) {
-          thrown.fetch_add(1);
-          throw std::out_of_range("no " + std::to_string(i));
-        }
-        return i;
-      }),
-      local(), parmap::mpi::options{.chunk = 3});
+  const auto out = parmap::mpi::parallel_map(MPI_COMM_WORLD, in,
+                                             parmap::catching([&](std::int64_t i) -> std::int64_t {
+                                               if (rank == thrower) {
+                                                 thrown.fetch_add(1);
+                                                 throw std::out_of_range("no " + std::to_string(i));
+                                               }
+                                               return i;
+                                             }),
+                                             local(), parmap::mpi::options{.chunk = 3});
   const auto counts = gather_all(thrown.load());
   if (!root) return;
   std::int64_t failed = 0;
