@@ -320,8 +320,8 @@ class outcome {
     }
   }
 
-  // The error is the discriminator: null means value_ is alive. The value sits first, so an
-  // outcome<double> is 16 bytes and its value is where a double of a plain vector would be.
+  // The error is the discriminator: null means value_ is alive. No flag besides it, so an
+  // outcome<double> is 16 bytes, the double and the pointer.
   union {
     T value_;
   };
@@ -330,7 +330,7 @@ class outcome {
 
 /// The outcome of a function that returns nothing: success, or the exception it threw.
 /// The same members as outcome<T> without the ones that return a value; value() returns
-/// nothing or rethrows. Eight bytes, default-constructible (success).
+/// nothing or rethrows. As large as a std::exception_ptr; default-constructible (success).
 template <>
 class outcome<void> {
  public:
@@ -403,17 +403,20 @@ template <class F, class... Args>
 using catching_result_t = typename detail::outcome_for<std::invoke_result_t<F&, Args...>>::type;
 
 /// The callable parmap::catching(fn) returns: calls fn with the same arguments and returns an
-/// outcome instead of throwing. Copyable when F is (parmap copies callables per chunk).
+/// outcome instead of throwing. Copyable when F is, movable when F is (a stream keeps its own
+/// copy of its function; parallel_map and zip call it where it is).
 template <class F>
 class catching_fn {
+  // G can initialize the wrapped function, and is not a catching_fn being copied.
+  template <class G>
+  static constexpr bool wraps =
+      std::constructible_from<F, G> && !std::is_same_v<std::remove_cvref_t<G>, catching_fn>;
+
  public:
   /// Wraps `fn` (stored by value).
   template <class G>
-  requires(
-      std::constructible_from<F, G> &&
-      !std::is_same_v<
-          std::remove_cvref_t<G>,
-          catching_fn>) explicit catching_fn(G&& fn) noexcept(std::is_nothrow_constructible_v<F, G>)
+  requires wraps<G>
+  explicit catching_fn(G&& fn) noexcept(std::is_nothrow_constructible_v<F, G>)
       : fn_(std::forward<G>(fn)) {}
 
   /// Returns std::invoke(fn, args...) as an outcome holding the value; if that throws, returns
@@ -422,14 +425,14 @@ class catching_fn {
   /// an lvalue, args are forwarded as they came (so zip's several arguments and member
   /// pointers work as they do without catching).
   template <class... Args>
-  requires std::invocable<F&, Args...> catching_result_t<F, Args...>
-  operator()(Args&&... args) {
+  auto operator()(Args&&... args) -> catching_result_t<F, Args...>
+  requires std::invocable<F&, Args...> {
     return call<catching_result_t<F, Args...>>(fn_, std::forward<Args>(args)...);
   }
   /// The same, through a const wrapper (fn invoked as a const lvalue).
   template <class... Args>
-  requires std::invocable<const F&, Args...> catching_result_t<const F, Args...>
-  operator()(Args&&... args) const {
+  auto operator()(Args&&... args) const -> catching_result_t<const F, Args...>
+  requires std::invocable<const F&, Args...> {
     return call<catching_result_t<const F, Args...>>(fn_, std::forward<Args>(args)...);
   }
 
