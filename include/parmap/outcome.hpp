@@ -24,14 +24,36 @@
 #include <utility>
 #include <vector>
 
+#include "parmap/errors.hpp"
+
+// The two things only the C++ ABI (Itanium: GCC, Clang) can tell, kept to this one place.
 #if __has_include(<cxxabi.h>)
 #include <cxxabi.h>
-#define PARMAP_HAS_CXXABI 1
+namespace parmap::detail {
+/// The type of the exception being handled; call it in a catch block. Any type, including
+/// ones that derive from nothing.
+[[nodiscard]] inline const std::type_info* handled_exception_type() noexcept {
+  return abi::__cxa_current_exception_type();
+}
+/// `type`'s name demangled ("bad_header", "std::runtime_error", "int").
+[[nodiscard]] inline std::string readable_type_name(const std::type_info& type) {
+  int status = 0;
+  // __cxa_demangle returns a malloc'ed buffer (or null on failure), which we own.
+  const std::unique_ptr<char, void (*)(void*)> name(
+      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
+  return status == 0 && name ? std::string(name.get()) : std::string(type.name());
+}
+}  // namespace parmap::detail
 #else
-#define PARMAP_HAS_CXXABI 0
+namespace parmap::detail {
+[[nodiscard]] inline const std::type_info* handled_exception_type() noexcept {
+  return nullptr;
+}
+[[nodiscard]] inline std::string readable_type_name(const std::type_info& type) {
+  return type.name();
+}
+}  // namespace parmap::detail
 #endif
-
-#include "parmap/errors.hpp"
 
 namespace parmap {
 
@@ -61,33 +83,15 @@ inline constexpr bool is_outcome_v = detail::is_outcome<std::remove_cv_t<T>>;
 
 namespace detail {
 
-/// A readable name for a type_info: demangled where the C++ ABI offers it ("bad_header",
-/// "std::runtime_error", "int"), the raw name otherwise.
-[[nodiscard]] inline std::string readable_type_name(const std::type_info& type) {
-#if PARMAP_HAS_CXXABI
-  int status = 0;
-  // __cxa_demangle returns a malloc'ed buffer (or null on failure), which we own.
-  std::unique_ptr<char, void (*)(void*)> name(
-      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
-  if (status == 0 && name) return name.get();
-#endif
-  return type.name();
-}
-
 /// The dynamic type of the exception `e` holds, readable (see readable_type_name); "" for a
 /// null `e`.
 [[nodiscard]] inline std::string exception_type_name(const std::exception_ptr& e) {
   if (!e) return {};
-  // An exception_ptr does not expose its type: rethrow it and ask the handler. The C++ ABI
-  // knows the type of any exception being handled, including ones that derive from nothing.
+  // An exception_ptr does not expose its type: rethrow it and ask the handler.
   try {
     std::rethrow_exception(e);
   } catch (...) {
-#if PARMAP_HAS_CXXABI
-    if (const std::type_info* type = abi::__cxa_current_exception_type()) {
-      return readable_type_name(*type);
-    }
-#endif
+    if (const std::type_info* type = handled_exception_type()) return readable_type_name(*type);
   }
   // Without the ABI's help only std::exception's dynamic type can be named.
   try {
