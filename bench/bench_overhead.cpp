@@ -53,8 +53,9 @@ void register_overhead(registry& reg) {
     // The outputs of into_catching and into_wide.
     auto caught = make_lazy<std::vector<parmap::outcome<double>>>(
         [n] { return std::vector<parmap::outcome<double>>(n); });
-    auto wide = make_lazy<std::vector<wide_result>>(
-        [n] { return std::vector<wide_result>(n, wide_result{0.0, nullptr}); });
+    auto wide = make_lazy<std::vector<wide_result>>([n] {
+      return std::vector<wide_result>(n, wide_result{0.0, nullptr});
+    });
     // A guess of one call, for the progress display only: ~2 us, or the memory traffic.
     const double call = n < 100'000 ? 3e-6 : static_cast<double>(n) * 16.0 / 4e9;
     for (const auto& [m, t] : sweep(cfg, overhead_threads(cfg))) {
