@@ -1,5 +1,6 @@
 // What one call costs: the overhead workload (a trivially cheap map over 1,000 and 10,000,000
-// items, through parallel_map and parallel_map_into, beside the raw loops), the latency of a
+// items, through parallel_map and parallel_map_into, beside the raw loops; the same map through
+// parmap::catching, beside a plain map with results as large as its outcomes), the latency of a
 // call after the workers have been idle, and the memory-bound map against copy bandwidth.
 #include <algorithm>
 #include <chrono>
@@ -69,6 +70,12 @@ struct overhead_size {
 void register_overhead(registry& reg) {
   const config& cfg = reg.cfg();
   for (const auto& [n, data, call] : overhead_sizes()) {
+    // The outputs of into_catching and into_wide.
+    auto caught = make_lazy<std::vector<parmap::outcome<double>>>(
+        [n = n] { return std::vector<parmap::outcome<double>>(n); });
+    auto wide = make_lazy<std::vector<wide_result>>([n = n] {
+      return std::vector<wide_result>(n, wide_result{0.0, nullptr});
+    });
     for (const auto& [m, t] : sweep(cfg, overhead_threads(cfg))) {
       // A backend runs twice: with its automatic schedule, and with the static schedule that
       // the hand-written `parallel for` beside it uses (the same loop, through parmap).
@@ -92,6 +99,44 @@ void register_overhead(registry& reg) {
                     timed_loop(st, p, [&] {
                       run_into(m, p, d.in, d.out, fn);
                       benchmark::DoNotOptimize(d.out.data());
+                    });
+                  }
+                });
+      }
+      // The same map through parmap::catching (api map_catching, into_catching), beside the
+      // plain one: what keeping going past failures costs when nothing fails. And the control
+      // (api map_wide, into_wide): a plain map whose results are 16 bytes, as outcome<double>
+      // is, which tells the cost of catching from the cost of larger results. Only the
+      // automatic schedule, and no raw partner: the ratios that matter are to api map / into.
+      if (m.raw) continue;
+      for (const char* api : {"map_catching", "into_catching", "map_wide", "into_wide"}) {
+        const params p{.n = n, .api = api, .threads = t};
+        reg.add(case_name("overhead", m, p), reg.estimate(2 * call),
+                [data, caught, wide, m = m, p](benchmark::State& st) {
+                  auto& d = data->get();
+                  auto catching = parmap::catching([](double x) { return cheap(x); });
+                  auto widened = [](double x) { return cheap_wide(x); };
+                  if (p.api == "map_catching") {
+                    timed_loop(st, p, [&] {
+                      auto out = run_map(m, p, d.in, catching);
+                      benchmark::DoNotOptimize(out.data());
+                    });
+                  } else if (p.api == "into_catching") {
+                    auto& out = caught->get();
+                    timed_loop(st, p, [&] {
+                      run_into(m, p, d.in, out, catching);
+                      benchmark::DoNotOptimize(out.data());
+                    });
+                  } else if (p.api == "map_wide") {
+                    timed_loop(st, p, [&] {
+                      auto out = run_map(m, p, d.in, widened);
+                      benchmark::DoNotOptimize(out.data());
+                    });
+                  } else {
+                    auto& out = wide->get();
+                    timed_loop(st, p, [&] {
+                      run_into(m, p, d.in, out, widened);
+                      benchmark::DoNotOptimize(out.data());
                     });
                   }
                 });

@@ -144,7 +144,9 @@ Google Benchmark's own flags work as usual, e.g.
 
 Case names: WORKLOAD/IMPL/n:N/api:map|into/threads:T/schedule:S/chunk:C/placement:P where IMPL
 is a backend (serial threads openmp tbb stdpar) or the loop beside it (raw_serial raw_openmp
-raw_tbb raw_stdpar; 'copy' is the copy-bandwidth reference). Workloads: overhead wake memory
+raw_tbb raw_stdpar; 'copy' is the copy-bandwidth reference); overhead also has api
+map_catching and into_catching (the map through parmap::catching) and map_wide and into_wide
+(a plain map with 16-byte results, their control). Workloads: overhead wake memory
 compute triangular mandelbrot latency chunks files placement-compute placement-memory.
 Progress (case, cases left, elapsed, ETA) goes to stderr.
 )";

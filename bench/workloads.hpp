@@ -26,6 +26,19 @@ namespace parmap::bench {
   return x * 1.5 + 1.0;
 }
 
+/// A result as large as parmap::outcome<double> (16 bytes): the value and a pointer nobody uses.
+struct wide_result {
+  double value;
+  const void* unused;
+};
+
+/// cheap() with a wide_result: the overhead workload's control for parmap::catching, a plain map
+/// whose results take as many bytes as outcomes do, so that the cost of catching itself can be
+/// told from the cost of moving larger results.
+[[nodiscard]] inline wide_result cheap_wide(double x) noexcept {
+  return wide_result{cheap(x), nullptr};
+}
+
 /// y = a*x + b: the memory-bound map (16 bytes of traffic per item: read x, write y).
 struct axpy {
   double a = 2.5;

@@ -70,7 +70,7 @@ if(PARMAP_BUILD_TESTS)
   target_compile_options(parmap_mpi_test_main PRIVATE ${PARMAP_WARNINGS})
 
   # Suites that run inside MPI under the shared main (MPI_Init_thread, results from all ranks).
-  foreach(name test_mpi_map test_mpi_arguments test_mpi_serializer test_mpi_rules)
+  foreach(name test_mpi_map test_mpi_arguments test_mpi_serializer test_mpi_rules test_mpi_outcome)
     add_executable(${name} tests/mpi/${name}.cpp)
     target_link_libraries(${name} PRIVATE parmap::mpi parmap_mpi_test_main GTest::gtest
                           Threads::Threads)

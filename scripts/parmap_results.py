@@ -432,6 +432,8 @@ def overhead_rows(run: Run):
         for c in run.find(workload, None, threads=None, n=None, api=None, schedule=None):
             if c.impl not in partners:
                 continue
+            # The catching cases and their wide controls have no raw partner: catching_rows
+            # compares them.
             partner = partners[c.impl]
             r = run.get(workload, partner, n=c.param("n"), api=c.param("api"),
                         threads=c.param("threads"))
@@ -456,6 +458,38 @@ def latency_items(run: Run):
         if counts:
             return min(counts)
     return None
+
+
+CATCHING_SUFFIX = "_catching"
+WIDE_SUFFIX = "_wide"
+
+
+def catching_rows(run: Run):
+    """What parmap::catching costs when nothing fails: each overhead case whose api ends in
+    ``_catching`` (the map through catching) over the same backend, n, threads and schedule
+    with the plain api, and over its control with api ``..._wide`` (a plain map with 16-byte
+    results, as large as outcome<double>) when the run has it. Rows are dicts with n, api (the
+    plain one), threads, backend, schedule, plain_us, catching_us, ratio (catching over
+    plain), wide_us and wide_ratio (catching over the control; None without it)."""
+    rows = []
+    for c in run.find("overhead", None, threads=None, n=None, api=None, schedule=None):
+        api = str(c.param("api"))
+        if not api.endswith(CATCHING_SUFFIX):
+            continue
+        plain_api = api[:-len(CATCHING_SUFFIX)]
+        same = {"n": c.param("n"), "threads": c.param("threads"), "schedule": c.param("schedule")}
+        plain = run.get("overhead", c.impl, api=plain_api, **same)
+        if plain is None:
+            continue
+        wide = run.get("overhead", c.impl, api=plain_api + WIDE_SUFFIX, **same)
+        rows.append({"n": c.param("n"), "api": plain_api, "threads": c.param("threads"),
+                     "backend": c.impl, "schedule": c.param("schedule") or "automatic",
+                     "plain_us": plain.time_us, "catching_us": c.time_us,
+                     "ratio": c.time_us / plain.time_us,
+                     "wide_us": wide.time_us if wide else None,
+                     "wide_ratio": c.time_us / wide.time_us if wide else None})
+    rows.sort(key=lambda r: (r["n"] or 0, r["api"], r["threads"], run.impl_order(r["backend"])))
+    return rows
 
 
 def latency_rows(run: Run):

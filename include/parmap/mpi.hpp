@@ -12,6 +12,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "parmap/errors.hpp"
 #include "parmap/mpi_serializer.hpp"
 #include "parmap/options.hpp"
+#include "parmap/outcome.hpp"
 #include "parmap/parallel_map.hpp"
 
 namespace parmap::mpi {
@@ -67,26 +69,119 @@ struct options {
 /// on_progress) on some rank, as every rank rethrows it: the original type cannot cross
 /// processes, its rank, index and text do.
 /// When several items throw, the one with the lowest index wins, as in a serial loop.
+/// It is also the error of every failed parmap::outcome that a catching function's call
+/// returns (see parallel_map below).
 class remote_error : public std::runtime_error {
  public:
+  /// index() of an error whose item is not known: one inside an outcome that is not itself the
+  /// function's result (an outcome nested in a pair, a vector, ...).
+  static constexpr std::size_t unknown_index = static_cast<std::size_t>(-1);
+
   remote_error(int rank, std::size_t index, const std::string& original_what)
-      : std::runtime_error("parmap::mpi: item " + std::to_string(index) + " failed on rank " +
-                           std::to_string(rank) + ": " + original_what),
+      : std::runtime_error(describe(rank, index, original_what)),
         rank_(rank),
         index_(index),
         original_(std::make_shared<const std::string>(original_what)) {}
-  /// The rank (of the call's communicator) whose call of the function threw.
+  /// The rank (of the call's communicator) whose call of the function threw; -1 if unknown.
   [[nodiscard]] int rank() const noexcept { return rank_; }
-  /// The index in the input of the item that threw.
+  /// The index in the input of the item that threw; unknown_index if unknown.
   [[nodiscard]] std::size_t index() const noexcept { return index_; }
   /// what() of the original exception ("an exception not derived from std::exception"
-  /// otherwise).
+  /// otherwise). For the error of a catching function's outcome: "TYPE: WHAT" (the
+  /// exception's demangled type and its what() or thrown string), or "exception of type TYPE"
+  /// for a type that carries no text.
   [[nodiscard]] const std::string& original_what() const noexcept { return *original_; }
 
  private:
+  static std::string describe(int rank, std::size_t index, const std::string& original_what) {
+    std::string s = "parmap::mpi: ";
+    s += index == unknown_index ? std::string("an item") : "item " + std::to_string(index);
+    s += " failed on ";
+    s += rank < 0 ? std::string("an unknown rank") : "rank " + std::to_string(rank);
+    return s + ": " + original_what;
+  }
+
   int rank_;
   std::size_t index_;
   std::shared_ptr<const std::string> original_;  // shared: copying an exception must not throw
+};
+
+namespace detail {
+
+/// The text a failed outcome's error travels with: "TYPE: WHAT" when the exception carries a
+/// text (a std::exception, a thrown string), "exception of type TYPE" otherwise.
+[[nodiscard]] inline std::string describe_exception(const std::exception_ptr& e) {
+  std::string type = parmap::detail::exception_type_name(e);
+  if (auto text = parmap::detail::exception_text(e)) return type + ": " + *text;
+  return "exception of type " + type;
+}
+
+/// `e` as the remote_error every rank sees: `e` itself when it already is one, else a
+/// remote_error naming `rank`, `index` and describe_exception(e).
+[[nodiscard]] inline std::exception_ptr as_remote_error(const std::exception_ptr& e, int rank,
+                                                        std::size_t index) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const remote_error&) {
+    return e;
+  } catch (...) {
+  }
+  return std::make_exception_ptr(remote_error(rank, index, describe_exception(e)));
+}
+
+/// This process's rank in MPI_COMM_WORLD, or -1 when MPI is not running.
+[[nodiscard]] inline int world_rank_if_running() noexcept {
+  int initialized = 0;
+  int finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  int rank = -1;
+  if (initialized != 0 && finalized == 0) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+}  // namespace detail
+
+/// Outcomes (parmap/outcome.hpp): a byte 1 and the value, or a byte 0 and the error. The
+/// exception object itself cannot travel between processes: an error arrives as a
+/// remote_error with the rank, index and original_what() it had (parallel_map turns the error
+/// of every item of a catching function into one before it is sent, naming the rank that ran
+/// the item and its index); any other exception, in an outcome that is not itself the
+/// function's result, goes as a remote_error with the writer's rank in MPI_COMM_WORLD,
+/// remote_error::unknown_index, and "TYPE: WHAT" of the exception.
+template <class T>
+requires(std::is_void_v<T> || serializable<T>) struct serializer<parmap::outcome<T>> {
+  static void write(writer& w, const parmap::outcome<T>& o) {
+    if (o.has_value()) {
+      w.write(std::uint8_t{1});
+      if constexpr (!std::is_void_v<T>) w.write(*o);
+      return;
+    }
+    w.write(std::uint8_t{0});
+    const std::exception_ptr e = detail::as_remote_error(o.error(), detail::world_rank_if_running(),
+                                                         remote_error::unknown_index);
+    try {
+      std::rethrow_exception(e);
+    } catch (const remote_error& r) {
+      w.write(static_cast<std::int32_t>(r.rank()));
+      w.write(static_cast<std::uint64_t>(r.index()));
+      w.write(r.original_what());
+    }
+  }
+  static parmap::outcome<T> read(reader& r) {
+    if (r.read<std::uint8_t>() != 0) {
+      if constexpr (std::is_void_v<T>) {
+        return parmap::outcome<T>();
+      } else {
+        return parmap::outcome<T>(std::in_place, r.read<T>());
+      }
+    }
+    const auto rank = r.read<std::int32_t>();
+    const auto index = static_cast<std::size_t>(r.read<std::uint64_t>());
+    auto what = r.read<std::string>();
+    return parmap::outcome<T>(parmap::unexpect,
+                              std::make_exception_ptr(remote_error(rank, index, what)));
+  }
 };
 
 namespace detail {
@@ -133,7 +228,8 @@ class typed_call final : public chunk_ops {
   using reference = decltype(std::declval<input&>().items()(std::size_t{}));
   using arg = worker_arg_t<reference, value>;
 
-  explicit typed_call(F& fn) : fn_(fn) {}
+  /// `rank`: this rank in the call's communicator (named in the errors of catching outcomes).
+  typed_call(F& fn, int rank) : fn_(fn), rank_(rank) {}
 
   std::optional<input> in;                // on the root
   std::vector<std::optional<T>> results;  // on the root, one slot per item
@@ -151,6 +247,7 @@ class typed_call final : public chunk_ops {
       return std::invoke(fn_, at(begin + i));
     };
     std::vector<T> out = map_chunk<T>(begin, end - begin, item, local);
+    seal(out, begin);
     for (std::size_t i = begin; i < end; ++i) results[i].emplace(std::move(out[i - begin]));
   }
   void read_results(std::size_t begin, std::size_t end, reader& from) override {
@@ -164,7 +261,8 @@ class typed_call final : public chunk_ops {
     auto item = [this, &items](std::size_t i) -> T {
       return std::invoke(fn_, static_cast<arg>(items[i]));
     };
-    const std::vector<T> mapped = map_chunk<T>(begin, end - begin, item, local);
+    std::vector<T> mapped = map_chunk<T>(begin, end - begin, item, local);
+    seal(mapped, begin);
     for (const T& r : mapped) out.write(r);
   }
   void write_all(writer& out) override {
@@ -176,7 +274,25 @@ class typed_call final : public chunk_ops {
   }
 
  private:
+  /// With a catching function (T an outcome): replaces the error of each failed item of the
+  /// chunk that starts at `first` by the remote_error every rank will see, naming this rank and
+  /// the item's index. Done where the item ran, the root included, so that an outcome does not
+  /// depend on which rank mapped it, and because only there are the rank and index known.
+  void seal(std::vector<T>& chunk, std::size_t first) const {
+    if constexpr (is_outcome_v<T>) {
+      for (std::size_t i = 0; i < chunk.size(); ++i) {
+        if (chunk[i].has_value()) continue;
+        std::exception_ptr e = as_remote_error(chunk[i].error(), rank_, first + i);
+        // Rebuilt in place: T need not be assignable, and the error constructor cannot throw
+        // with a non-null exception.
+        std::destroy_at(&chunk[i]);
+        std::construct_at(&chunk[i], parmap::unexpect, std::move(e));
+      }
+    }
+  }
+
   F& fn_;
+  const int rank_;
 };
 
 }  // namespace detail
@@ -215,6 +331,13 @@ using map_result_t = std::remove_cvref_t<parmap::map_result_t<R, F>>;
 /// and must be safe to call concurrently from `local`'s threads; it must not make MPI calls
 /// (on the root it runs on a helper thread). An error of fn is the same whichever rank ran it:
 /// a remote_error, also when that rank is the root, so the outcome does not depend on the deal.
+///
+/// Keeping going past failures: with fn = parmap::catching(g), the call returns one
+/// parmap::outcome per item and does not stop at a failure. The exception object cannot travel
+/// between processes, so the error of every failed item, on every rank (the root's own items
+/// included), is a remote_error naming the rank that ran it, its index, and "TYPE: WHAT" of
+/// g's exception (remote_error::original_what()); outcome::what() is the remote_error's what(),
+/// and parmap::failures(results) lists them. parmap::cancelled still ends the call.
 ///
 /// MPI: must be initialized, not finalized, with MPI_THREAD_FUNNELED or more; only the calling
 /// thread makes MPI calls (on the root, a helper thread maps chunks while the caller serves
@@ -255,7 +378,7 @@ requires std::invocable<F&, std::ranges::range_reference_t<R>>
                 "parmap::mpi::parallel_map: fn's result type must be move-constructible");
 
   const detail::place where = detail::check_environment(comm);
-  call c(fn);
+  call c(fn, where.rank);
   std::size_t input_size = 0;
   std::string problem;
   try {

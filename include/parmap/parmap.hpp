@@ -8,6 +8,7 @@
 #include "parmap/interrupt.hpp"
 #include "parmap/map_reduce.hpp"
 #include "parmap/options.hpp"
+#include "parmap/outcome.hpp"
 #include "parmap/parallel_map.hpp"
 #include "parmap/stream.hpp"
 #include "parmap/topology.hpp"

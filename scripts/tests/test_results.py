@@ -229,6 +229,28 @@ class Analyses(unittest.TestCase):
         self.assertAlmostEqual(rows[("threads", "into")]["ratio"], 1.25)
         self.assertEqual(len(rows), 2)
 
+    def test_catching_cases_pair_with_the_plain_api(self):
+        def case(api, impl, us):
+            return {"name": f"overhead/{impl}/n:1000/api:{api}/threads:2/schedule:automatic/"
+                            "chunk:0/placement:none/real_time",
+                    "real_time": us, "time_unit": "us"}
+        run = pr.from_json({"benchmarks": [case("map", "tbb", 2.0),
+                                           case("map_catching", "tbb", 2.5),
+                                           case("map_wide", "tbb", 2.4),
+                                           case("into_catching", "tbb", 9.0),
+                                           case("map", "threads", 1.0),
+                                           case("map_catching", "threads", 1.5),
+                                           case("map", "raw_tbb", 1.0)]})
+        rows = {r["backend"]: r for r in pr.catching_rows(run)}
+        self.assertEqual(len(rows), 2, "into_catching has no plain case to compare with")
+        self.assertEqual(rows["tbb"]["api"], "map")
+        self.assertAlmostEqual(rows["tbb"]["ratio"], 1.25)
+        self.assertAlmostEqual(rows["tbb"]["wide_ratio"], 2.5 / 2.4)
+        self.assertIsNone(rows["threads"]["wide_ratio"])
+        # The catching and wide cases have no raw partner and stay out of the overhead table.
+        self.assertEqual([(r["backend"], r["api"]) for r in pr.overhead_rows(run)],
+                         [("tbb", "map")])
+
     def test_latency_uses_the_median_call(self):
         self.assertEqual(pr.latency_items(self.run), 1000)  # the wake cases' item count
         rows = {r["impl"]: r for r in pr.latency_rows(self.run)}
