@@ -1,35 +1,19 @@
 #include "tbb_arenas.hpp"
 
 #include <tbb/info.h>
-#include <tbb/task_scheduler_observer.h>
 
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "parmap/detail/assert.hpp"
-#include "placement.hpp"
 
 namespace parmap::detail {
-
-/// Gives a TBB worker back its own mask when it leaves the arena, if a placement pinned it.
-class worker_unpinner final : public tbb::task_scheduler_observer {
- public:
-  explicit worker_unpinner(tbb::task_arena& a) : tbb::task_scheduler_observer(a) { observe(true); }
-  ~worker_unpinner() override { observe(false); }
-  worker_unpinner(const worker_unpinner&) = delete;
-  worker_unpinner& operator=(const worker_unpinner&) = delete;
-
-  void on_scheduler_exit(bool is_worker) override {
-    // The caller's own mask is the front's business (placement_scope).
-    if (is_worker) restore_placement(not_pinned);
-  }
-};
 
 struct thread_arena {
   explicit thread_arena(int threads) : arena(threads, 1) { arena.initialize(); }
   tbb::task_arena arena;
-  std::unique_ptr<worker_unpinner> unpinner;  // attached by the first call with a placement
 };
 
 namespace {
@@ -85,13 +69,21 @@ class limit_raise {
     if (control == nullptr) return;
     state& s = the_state();
     std::lock_guard lock(s.mutex);
-    if (!s.exiting) delete control;
+    if (!s.exiting) {
+      delete control;
+      return;
+    }
+    try {
+      s.parked.push_back(control);  // kept reachable: the process is ending anyway
+    } catch (...) {
+    }
   }
 
  private:
   struct state {
     std::mutex mutex;
-    bool exiting = false;  // guarded by mutex
+    bool exiting = false;                      // guarded by mutex
+    std::vector<tbb::global_control*> parked;  // guarded by mutex; raises left at exit
   };
   static state& the_state() {
     static state* const s = new state();  // never destroyed: used during exit
@@ -113,7 +105,7 @@ int tbb_default_parallelism() {
 
 }  // namespace
 
-arena_lease::arena_lease(int threads, placement where) {
+arena_lease::arena_lease(int threads) {
   PARMAP_ASSERT(threads >= 1);
   // Only a call that wants more threads than TBB starts by default raises the limit, and only
   // while it runs. TBB keeps the smallest of all live limits, so a lower one the user set
@@ -126,9 +118,6 @@ arena_lease::arena_lease(int threads, placement where) {
     if (mine == nullptr) {
       one_off_ = std::make_unique<thread_arena>(threads);
       mine = one_off_.get();
-    }
-    if (where != placement::none && !mine->unpinner) {
-      mine->unpinner = std::make_unique<worker_unpinner>(mine->arena);
     }
     arena_ = &mine->arena;
   } catch (...) {

@@ -5,8 +5,7 @@
 //
 // A good guest in a program that uses TBB itself: after a call, the user's own TBB code sees
 // the global_control values it set (parmap's raise of the thread limit lasts only while a
-// call that needs it runs), and TBB's worker threads that a placement pinned are given back
-// their mask as they leave parmap's arena.
+// call that needs it runs). (A placement's pins end with each chunk: backends/tbb.cpp.)
 
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
@@ -24,7 +23,7 @@ struct thread_arena;
 /// this caller), with TBB's thread limit raised for the call when `threads` exceeds it.
 class arena_lease {
  public:
-  arena_lease(int threads, placement where);
+  explicit arena_lease(int threads);
   ~arena_lease();
   arena_lease(const arena_lease&) = delete;
   arena_lease& operator=(const arena_lease&) = delete;

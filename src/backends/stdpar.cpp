@@ -54,11 +54,13 @@ void run_stdpar(const chunked_call& call) {
   const std::size_t chunk =
       call.schedule == schedule::static_ ? call.static_chunk() : call.chunk_or_default();
   const std::size_t chunks = chunk_count(call.size, chunk);
-  arena_lease lease(call.threads, call.placement);
+  arena_lease lease(call.threads);
   lease.arena().execute([&] {
     std::for_each(std::execution::par, chunk_iterator(0), chunk_iterator(chunks),
                   [&](std::size_t j) {
                     call.enter();
+                    // The PSTL's threads are TBB's: a placement's pin ends with the chunk.
+                    const placement_scope placed(call.placement);
                     place_thread(call.placement, static_cast<unsigned>(
                                                    tbb::this_task_arena::current_thread_index()));
                     call.run(j * chunk, std::min(call.size, (j + 1) * chunk));

@@ -13,13 +13,15 @@ namespace parmap::detail {
 void run_tbb(const chunked_call& call) {
   auto body = [&call](const tbb::blocked_range<std::size_t>& r) {
     call.enter();
+    // TBB's workers are the user's too: whatever a placement pins ends with the chunk.
+    const placement_scope placed(call.placement);
     place_thread(call.placement,
                  static_cast<unsigned>(tbb::this_task_arena::current_thread_index()));
     call.run(r.begin(), r.end());
     call.leave();
   };
   auto run_with = [&](std::size_t grain, const auto& partitioner) {
-    arena_lease lease(call.threads, call.placement);
+    arena_lease lease(call.threads);
     lease.arena().execute([&] {
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, call.size, grain), body, partitioner);
     });
