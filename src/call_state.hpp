@@ -14,7 +14,7 @@ namespace parmap::detail {
 class call_state {
  public:
   call_state(const options& opt, std::size_t size, chunk_body body, void* ctx) noexcept
-      : rules_(opt, size), size_(size), body_(body), ctx_(ctx) {}
+      : rules_(opt, size), body_(body), ctx_(ctx) {}
   call_state(const call_state&) = delete;
   call_state& operator=(const call_state&) = delete;
 
@@ -32,11 +32,9 @@ class call_state {
   [[nodiscard]] bool halted(std::size_t begin) const noexcept { return rules_.halted(begin); }
   /// See call_rules::watched.
   [[nodiscard]] bool watched() const noexcept { return rules_.watched(); }
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
  private:
   call_rules rules_;
-  const std::size_t size_;
   const chunk_body body_;
   void* const ctx_;
 };

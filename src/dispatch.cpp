@@ -181,7 +181,7 @@ void execute(const plan& p, const options& opt, std::size_t size, chunk_body bod
   std::size_t threads = static_cast<std::size_t>(p.threads);
   if (p.chunk != 0) threads = std::min(threads, chunk_count(size, p.chunk));
   threads = std::min(threads, size);
-  const chunked_call call{size,  static_cast<int>(threads), p.chunk, p.schedule, opt.placement,
+  const chunked_call call{size, static_cast<int>(threads), p.chunk, p.schedule, opt.placement,
                           &state};
 
   // A call already stopped or late ends before any thread is woken.

@@ -7,6 +7,7 @@
 // measures user-set chunk sizes, not these defaults).
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <limits>
 
@@ -109,6 +110,15 @@ inline constexpr std::size_t stream_items_per_thread = 4;
   return c > most / stream_items_per_thread / threads ? most
                                                       : stream_items_per_thread * threads * c;
 }
+
+/// How long an idle stream worker waits for the consumer to make room before its batch ends:
+/// starting a new batch for every item the consumer takes would cost more than this short
+/// wait. No sweep is recorded.
+inline constexpr std::chrono::milliseconds stream_linger{2};
+
+/// How long a stream's consumer waits for the backend to start a batch before it runs items
+/// itself, so that a stream always makes progress. No sweep is recorded.
+inline constexpr std::chrono::milliseconds stream_start_grace{50};
 
 // ---- map_reduce --------------------------------------------------------------------------------
 

@@ -47,11 +47,8 @@ namespace parmap::detail {
 /// The order in which a stream hands results to its consumer.
 enum class stream_order { input, completion };
 
-/// How long an idle worker waits for the consumer to make room before its batch ends.
-inline constexpr std::chrono::milliseconds stream_linger{2};
-
-/// How long the consumer waits for the backend to start a worker before it runs items itself.
-inline constexpr std::chrono::milliseconds stream_start_grace{50};
+using chunking::stream_linger;
+using chunking::stream_start_grace;
 
 /// How an item of a range of type V is held between its read and fn's call on it. Items of a
 /// forward range whose references are lvalues stay where they are; any other item is copied or
