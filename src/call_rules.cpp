@@ -15,11 +15,13 @@ std::int64_t now_ns() noexcept {
       .count();
 }
 
-/// Lowers `value` to `candidate` if that is lower.
+/// Lowers `value` to `candidate` if that is lower. Release: whoever sees the new value (a
+/// stream's consumer, before the thread that stored it takes the stream's lock) also sees
+/// what was stored before it, such as timed_out_.
 void lower_to(std::atomic<std::size_t>& value, std::size_t candidate) noexcept {
   std::size_t seen = value.load(std::memory_order_relaxed);
-  while (candidate < seen &&
-         !value.compare_exchange_weak(seen, candidate, std::memory_order_relaxed)) {
+  while (candidate < seen && !value.compare_exchange_weak(seen, candidate, std::memory_order_release,
+                                                          std::memory_order_relaxed)) {
   }
 }
 
@@ -57,6 +59,9 @@ void call_rules::stop_seen_elsewhere(bool timed_out) noexcept {
   // Of a stop and a deadline both seen elsewhere, the deadline is kept, whichever was heard
   // first: messages from several ranks arrive in no fixed order.
   const unsigned char seen = timed_out ? 2 : 1;
+  // Set now, not when may_start next refuses: once a halt is recorded, may_start returns
+  // before it looks at elsewhere_ again, and the order the ranks were heard in must not matter.
+  if (timed_out) timed_out_.store(true, std::memory_order_relaxed);
   unsigned char was = elsewhere_.load(std::memory_order_relaxed);
   while (was < seen && !elsewhere_.compare_exchange_weak(was, seen, std::memory_order_relaxed)) {
   }

@@ -189,7 +189,7 @@ void execute(const plan& p, const options& opt, std::size_t size, chunk_body bod
 
   // The caller works as one of the call's threads: whatever a placement pins, it gets back
   // exactly its own mask when the call ends, also when fn throws.
-  const placement_scope caller_placement(call.placement);
+  const placement_scope caller_placement;
   tsan_release(&state);
   switch (p.backend) {
     case backend::serial: run_serial(call); break;

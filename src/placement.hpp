@@ -26,19 +26,17 @@ void place_thread(placement where, unsigned index) noexcept;
 /// that CPU again, or (not_pinned) back on the mask it had before parmap pinned it.
 void restore_placement(int previous) noexcept;
 
-/// Restores the calling thread's placement at the end of a scope (its part of one call).
+/// Restores the calling thread's placement at the end of a scope (its part of one call), with
+/// or without a placement: a nested call without one unpins the thread (place_thread(none)),
+/// and the outer call's pin must come back after it.
 class placement_scope {
  public:
-  explicit placement_scope(placement where) noexcept
-      : previous_(where == placement::none ? unused : thread_placement()) {}
-  ~placement_scope() {
-    if (previous_ != unused) restore_placement(previous_);
-  }
+  placement_scope() noexcept : previous_(thread_placement()) {}
+  ~placement_scope() { restore_placement(previous_); }
   placement_scope(const placement_scope&) = delete;
   placement_scope& operator=(const placement_scope&) = delete;
 
  private:
-  static constexpr int unused = -2;  // a call without placement pins nothing to undo
   const int previous_;
 };
 

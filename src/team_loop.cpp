@@ -41,7 +41,7 @@ std::size_t team_loop::place_begin(std::size_t place) const noexcept {
 }
 
 void team_loop::work(unsigned participant, unsigned team_size) noexcept {
-  const placement_scope placed(call_.placement);
+  const placement_scope placed;
   place_thread(call_.placement, participant);
   switch (call_.schedule) {
     case schedule::automatic: return work_automatic(participant, team_size);

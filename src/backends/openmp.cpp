@@ -19,7 +19,7 @@ void run_thread(const chunked_call& call, team_loop& team, std::size_t chunk, st
               static_cast<unsigned>(omp_get_num_threads()));  // places the thread itself
   } else {
     // OpenMP's threads are the user's too: whatever a placement pins ends with the region.
-    const placement_scope placed(call.placement);
+    const placement_scope placed;
     place_thread(call.placement, static_cast<unsigned>(omp_get_thread_num()));
     auto run_chunk = [&](std::size_t j) {
       call.run(j * chunk, std::min(call.size, (j + 1) * chunk));

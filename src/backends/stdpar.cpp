@@ -60,7 +60,7 @@ void run_stdpar(const chunked_call& call) {
                   [&](std::size_t j) {
                     call.enter();
                     // The PSTL's threads are TBB's: a placement's pin ends with the chunk.
-                    const placement_scope placed(call.placement);
+                    const placement_scope placed;
                     place_thread(call.placement, static_cast<unsigned>(
                                                    tbb::this_task_arena::current_thread_index()));
                     call.run(j * chunk, std::min(call.size, (j + 1) * chunk));

@@ -14,7 +14,7 @@ void run_tbb(const chunked_call& call) {
   auto body = [&call](const tbb::blocked_range<std::size_t>& r) {
     call.enter();
     // TBB's workers are the user's too: whatever a placement pins ends with the chunk.
-    const placement_scope placed(call.placement);
+    const placement_scope placed;
     place_thread(call.placement,
                  static_cast<unsigned>(tbb::this_task_arena::current_thread_index()));
     call.run(r.begin(), r.end());

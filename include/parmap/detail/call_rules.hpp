@@ -45,7 +45,7 @@ class call_rules {
   /// start (a failure before `begin`, or a stop or deadline already seen).
   [[nodiscard]] bool halted(std::size_t begin) const noexcept {
     return begin > failed_index_.load(std::memory_order_relaxed) ||
-           halt_index_.load(std::memory_order_relaxed) != no_index;
+           halt_index_.load(std::memory_order_acquire) != no_index;
   }
 
   /// A stop or the deadline seen outside this call's own options (by another rank of an MPI
@@ -67,7 +67,7 @@ class call_rules {
   }
   /// The lowest index a stop or the deadline kept from starting, or no_index.
   [[nodiscard]] std::size_t halt_index() const noexcept {
-    return halt_index_.load(std::memory_order_relaxed);
+    return halt_index_.load(std::memory_order_acquire);  // pairs with the release in may_start
   }
   /// The exception that ends the work at `index`, which is failed_index() or halt_index():
   /// the item's own exception, or parmap::timeout / parmap::cancelled.

@@ -229,13 +229,19 @@ class stream_channel {
       result_cv_.notify_all();
     }
     for (;;) {
-      work_cv_.wait(lock, [&] { return workers_done() || can_claim() || running_.empty(); });
+      // An item being read counts as running: once read, the next one may be claimed.
+      work_cv_.wait(lock, [&] {
+        return workers_done() || can_claim() || (running_.empty() && !reading_);
+      });
       if (!workers_done() && !can_claim()) {
         // The consumer is usually about to make room: starting a new batch for every item it
         // takes would cost far more than this short wait.
         work_cv_.wait_for(lock, stream_linger, [&] { return workers_done() || can_claim(); });
       }
-      if (!can_claim()) return;
+      if (!can_claim()) {
+        if (reading_ && !workers_done()) continue;  // a read in progress frees the next claim
+        return;
+      }
       run_one(lock);
     }
   }
@@ -293,9 +299,16 @@ class stream_channel {
       notify_all();
       return;
     }
+    try {
+      running_.push_back(k);
+      if constexpr (Order == stream_order::input) pending_.emplace_back();
+    } catch (...) {  // out of memory: the stream fails here, as if the item had failed
+      if (!running_.empty() && running_.back() == k) running_.pop_back();
+      drop(k);
+      return fail_at(k, std::current_exception());
+    }
     ++pulled_;
-    running_.push_back(k);
-    if constexpr (Order == stream_order::input) pending_.emplace_back();
+    work_cv_.notify_all();  // the read is over: another worker may claim the next item
 
     lock.unlock();
     std::optional<R> result;
@@ -312,10 +325,14 @@ class stream_channel {
 
     running_.erase(std::find(running_.begin(), running_.end(), k));
     if (error) return fail_at(k, std::move(error));
-    if constexpr (Order == stream_order::input) {
-      pending_[k - delivered_].emplace(std::move(*result));
-    } else {
-      done_.emplace_back(k, std::move(*result));
+    try {
+      if constexpr (Order == stream_order::input) {
+        pending_[k - delivered_].emplace(std::move(*result));
+      } else {
+        done_.emplace_back(k, std::move(*result));
+      }
+    } catch (...) {  // a result whose move throws, or no memory: the item fails
+      return fail_at(k, std::current_exception());
     }
     notify_all();
   }
