@@ -223,6 +223,59 @@ TEST_P(CallRules, ASlowReadHoldsUpNoFinishedResult) {
   }
 }
 
+/// A single-pass input of `size` items whose every step takes `step` (a file, a pipe).
+class slow_source {
+ public:
+  slow_source(int size, std::chrono::milliseconds step) : size_(size), step_(step) {}
+  class iterator {
+   public:
+    using value_type = int;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    explicit iterator(slow_source* s) : s_(s) {}
+    const int& operator*() const { return s_->value_; }
+    iterator& operator++() {
+      std::this_thread::sleep_for(s_->step_);
+      ++s_->value_;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
+    [[nodiscard]] bool at_end() const { return s_->value_ >= s_->size_; }
+
+   private:
+    slow_source* s_ = nullptr;
+  };
+  iterator begin() { return iterator(this); }
+  std::default_sentinel_t end() { return {}; }
+
+ private:
+  int value_ = 0;
+  int size_;
+  std::chrono::milliseconds step_;
+};
+
+TEST_P(CallRules, ASlowInputStillFeedsSeveralWorkers) {
+  // Once an item is read, the next may be claimed: workers that wait for a claim must hear of
+  // it, or every read is followed by one item at a time.
+  if (GetParam() == backend::serial) GTEST_SKIP() << "one thread: nothing runs side by side";
+  slow_source source(12, 2ms);
+  std::atomic<int> inside{0}, peak{0};
+  auto fn = [&](int x) {
+    const int now = ++inside;
+    for (int seen = peak.load(); now > seen && !peak.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(100ms);
+    --inside;
+    return x;
+  };
+  int results = 0;
+  for (int r : parmap::imap(source, fn, opts(4))) results += r >= 0 ? 1 : 0;
+  EXPECT_EQ(results, 12);
+  // Reads take 2 ms and items 100 ms: all four threads are busy within ~10 ms of the start.
+  EXPECT_EQ(peak.load(), 4) << "items waited behind the reads instead of filling the threads";
+}
+
 PARMAP_INSTANTIATE_FOR_BACKENDS(CallRules);
 
 TEST(ResultTypeRule, ZipAcceptsWhatMapAccepts) {
