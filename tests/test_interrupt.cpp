@@ -59,10 +59,12 @@ std::pair<parmap_test::child_status, double> signal_long_map(backend b, const ch
 
 class Interrupt : public testing::TestWithParam<backend> {};
 
-TEST_P(Interrupt, SigintStopsALongMapSoonWithNoChunkStartedAfterTheStop) {
-  const auto [status, seconds] = signal_long_map(GetParam(), "map", SIGINT);
+/// Sends `sig` to a child in the middle of a long map and checks that it reports cancelled
+/// soon after, with no chunk started after the stop.
+void expect_signal_stops_a_long_map(backend b, int sig) {
+  const auto [status, seconds] = signal_long_map(b, "map", sig);
   ASSERT_TRUE(status.ok()) << status.describe();
-  EXPECT_NE(status.output.find("cancelled signal=" + std::to_string(SIGINT) + " "),
+  EXPECT_NE(status.output.find("cancelled signal=" + std::to_string(sig) + " "),
             std::string::npos)
       << status.describe();
   EXPECT_EQ(number_after(status.output, "started_after_stop"), 0) << status.describe();
@@ -72,17 +74,12 @@ TEST_P(Interrupt, SigintStopsALongMapSoonWithNoChunkStartedAfterTheStop) {
   EXPECT_LT(seconds, seconds_from_signal_to_end) << status.describe();
 }
 
+TEST_P(Interrupt, SigintStopsALongMapSoonWithNoChunkStartedAfterTheStop) {
+  expect_signal_stops_a_long_map(GetParam(), SIGINT);
+}
+
 TEST_P(Interrupt, SigtermStopsALongMapLikeSigint) {
-  const auto [status, seconds] = signal_long_map(GetParam(), "map", SIGTERM);
-  ASSERT_TRUE(status.ok()) << status.describe();
-  EXPECT_NE(status.output.find("cancelled signal=" + std::to_string(SIGTERM) + " "),
-            std::string::npos)
-      << status.describe();
-  EXPECT_EQ(number_after(status.output, "started_after_stop"), 0) << status.describe();
-  const long long ms = number_after(status.output, "ms_after_stop");
-  EXPECT_GE(ms, 0) << status.describe();
-  EXPECT_LT(ms, ms_from_stop_to_exception) << status.describe();
-  EXPECT_LT(seconds, seconds_from_signal_to_end) << status.describe();
+  expect_signal_stops_a_long_map(GetParam(), SIGTERM);
 }
 
 TEST_P(Interrupt, SecondSigintEndsAProcessWhoseItemIsStuck) {
