@@ -51,15 +51,7 @@ using parmap_test::gather_all;
 using parmap_test::world_rank;
 using parmap_test::world_size;
 
-class MpiMap : public testing::TestWithParam<parmap::backend> {
- protected:
-  [[nodiscard]] parmap::options local() const {
-    return parmap::options{.backend = GetParam(), .threads = 2};
-  }
-  const int rank = world_rank();
-  const int size = world_size();
-  const bool root = rank == 0;
-};
+class MpiMap : public parmap_test::mpi_backend_test {};
 
 std::vector<std::int64_t> numbers(std::size_t n) {
   std::vector<std::int64_t> v(n);

@@ -70,15 +70,8 @@ std::string expected_text(std::int64_t i, int ran_on) {
   }
 }
 
-class MpiOutcome : public testing::TestWithParam<parmap::backend> {
+class MpiOutcome : public parmap_test::mpi_backend_test {
  protected:
-  [[nodiscard]] parmap::options local() const {
-    return parmap::options{.backend = GetParam(), .threads = 2};
-  }
-  const int rank = world_rank();
-  const int size = world_size();
-  const bool root = rank == 0;
-
   /// Checks every result against the input: item i (input value i) holds i * 10, or fails as
   /// `failing` says, with a remote_error naming its index, a real rank, and the right text.
   void expect_results(const std::vector<outcome<std::int64_t>>& results, std::size_t n,

@@ -72,17 +72,11 @@ struct progress_log {
   }
 };
 
-class MpiRules : public testing::TestWithParam<parmap::backend> {
+class MpiRules : public parmap_test::mpi_backend_test {
  protected:
-  [[nodiscard]] parmap::options local() const {
-    return parmap::options{.backend = GetParam(), .threads = 2};
-  }
   [[nodiscard]] std::vector<std::int64_t> input(std::size_t n) const {
     return root ? indices(n) : std::vector<std::int64_t>{};
   }
-  const int rank = world_rank();
-  const int size = world_size();
-  const bool root = rank == 0;
 };
 
 TEST_P(MpiRules, ProgressOnTheRootCountsEveryItemOnce) {
