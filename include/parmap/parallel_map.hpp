@@ -13,6 +13,7 @@
 
 #include "parmap/detail/execute.hpp"
 #include "parmap/detail/indexed_input.hpp"
+#include "parmap/detail/misuse.hpp"
 #include "parmap/detail/result_slots.hpp"
 #include "parmap/options.hpp"
 
@@ -26,59 +27,92 @@ using map_result_t = detail::call_result_t<F, std::ranges::range_reference_t<R>>
 /// Returns {fn(x) for x in input}, in input order, computed in parallel. Equivalent to
 ///   std::vector<T> out; for (auto&& x : input) out.push_back(std::invoke(fn, x)); return out;
 /// except that the calls run concurrently, on the backend and threads that `opt` names.
-/// `fn` is any callable (lambda, functor, member pointer); it is called once per element, from
-/// any of the call's threads, and must be safe to call concurrently.
+/// `fn` is any callable (lambda, functor, member pointer) that returns a value; it is called
+/// once per element, from any of the call's threads, and must be safe to call concurrently.
+/// (A body run for its side effects, returning void, is parallel_for's.)
 /// Accepts any input range: random-access ranges are read in place, others are walked once
 /// first. Results need not be default-constructible; move-only results work.
 /// Throws: std::invalid_argument for bad options (before any call of fn); the exception of the
 /// lowest-index element whose fn threw, with its own type; parmap::cancelled or parmap::timeout.
 /// Empty input returns an empty vector without calling fn.
 template <std::ranges::input_range R, class F>
-  requires std::invocable<F&, std::ranges::range_reference_t<R>>
 [[nodiscard]] auto parallel_map(R&& input, F&& fn, const options& opt = {})
-    -> std::vector<map_result_t<R, F>> {
-  using T = map_result_t<R, F>;
-  static_assert(!std::is_void_v<T>, "parmap::parallel_map: fn must return a value");
-  static_assert(std::is_move_constructible_v<T>,
+    -> detail::checked_vector_t<detail::checked_result_t<F, std::ranges::range_reference_t<R>>> {
+  using detail::misuse;
+  constexpr misuse problem = detail::value_fn_misuse<F, std::ranges::range_reference_t<R>>();
+  static_assert(problem != misuse::not_callable,
+                "parmap::parallel_map: fn cannot be called with an element of the input");
+  static_assert(problem != misuse::returns_void,
+                "parmap::parallel_map: fn returns void, so there are no results to collect; "
+                "to run a body for its side effects, use parmap::parallel_for(n, [&](std::size_t "
+                "i) { ... })");
+  static_assert(problem != misuse::result_not_movable,
                 "parmap::parallel_map: fn's result type must be move-constructible");
-  const detail::plan p = detail::make_plan(opt);
-  detail::indexed_input<std::remove_reference_t<R>> in(input);
-  const std::size_t n = in.size();
-  if (n == 0) return {};
-  detail::result_slots<T> out(n);
-  auto body = [item = in.items(), put = out.writer(), &fn](std::size_t i) {
-    put(i, std::invoke(fn, item(i)));
-  };
-  detail::for_each_index(p, opt, n, body);
-  return std::move(out).take();
+  if constexpr (problem == misuse::none) {
+    using T = map_result_t<R, F>;
+    const detail::plan p = detail::make_plan(opt);
+    detail::indexed_input<std::remove_reference_t<R>> in(input);
+    const std::size_t n = in.size();
+    if (n == 0) return {};
+    detail::result_slots<T> out(n);
+    auto body = [item = in.items(), put = out.writer(), &fn](std::size_t i) {
+      put(i, std::invoke(fn, item(i)));
+    };
+    detail::for_each_index(p, opt, n, body);
+    return std::move(out).take();
+  } else {
+    return {};
+  }
 }
 
 /// Writes output[i] = fn(input[i]) for every i < size(input), in parallel, allocating nothing.
 /// Same rules as parallel_map. Throws std::invalid_argument, before any call of fn, when
 /// `output` has fewer elements than `input`. On an exception, elements before the failing one
-/// hold their new values; the others may or may not.
+/// hold their new values; the others may or may not. To write several elements per call (a
+/// row of an image), use parallel_for over the rows.
 template <std::ranges::input_range R, std::ranges::random_access_range Out, class F>
-  requires std::invocable<F&, std::ranges::range_reference_t<R>> &&
-           std::ranges::sized_range<Out>
+  requires std::ranges::sized_range<Out>
 void parallel_map_into(R&& input, Out&& output, F&& fn, const options& opt = {}) {
-  static_assert(std::is_lvalue_reference_v<std::ranges::range_reference_t<Out>>,
+  using detail::misuse;
+  using element = std::ranges::range_reference_t<Out>;
+  constexpr misuse problem = detail::value_fn_misuse<F, std::ranges::range_reference_t<R>>();
+  static_assert(problem != misuse::not_callable,
+                "parmap::parallel_map_into: fn cannot be called with an element of the input");
+  static_assert(problem != misuse::returns_void,
+                "parmap::parallel_map_into: fn returns void, so there is nothing to write into "
+                "the output; to write in place yourself, use parmap::parallel_for(n, [&](std::"
+                "size_t i) { ... })");
+  static_assert(std::is_lvalue_reference_v<element>,
                 "parmap::parallel_map_into: the output's elements must be separate objects "
                 "(std::vector<bool> packs them into shared bits that threads cannot write "
                 "concurrently)");
-  const detail::plan p = detail::make_plan(opt);
-  detail::indexed_input<std::remove_reference_t<R>> in(input);
-  const std::size_t n = in.size();
-  const auto out_size = static_cast<std::size_t>(std::ranges::size(output));
-  if (out_size < n) {
-    throw std::invalid_argument("parmap::parallel_map_into: output has " +
-                                std::to_string(out_size) + " elements but input has " +
-                                std::to_string(n));
+  constexpr bool assignable = [] {
+    if constexpr (problem == misuse::none || problem == misuse::result_not_movable) {
+      return std::is_assignable_v<element, std::invoke_result_t<F&, std::ranges::range_reference_t<R>>>;
+    } else {
+      return true;  // reported above
+    }
+  }();
+  static_assert(assignable,
+                "parmap::parallel_map_into: fn's result cannot be assigned to an element of the "
+                "output");
+  if constexpr (problem != misuse::not_callable && problem != misuse::returns_void &&
+                std::is_lvalue_reference_v<element> && assignable) {
+    const detail::plan p = detail::make_plan(opt);
+    detail::indexed_input<std::remove_reference_t<R>> in(input);
+    const std::size_t n = in.size();
+    const auto out_size = static_cast<std::size_t>(std::ranges::size(output));
+    if (out_size < n) {
+      throw std::invalid_argument("parmap::parallel_map_into: output has " +
+                                  std::to_string(out_size) + " elements but input has " +
+                                  std::to_string(n));
+    }
+    if (n == 0) return;
+    auto body = [item = in.items(), dest = std::ranges::begin(output), &fn](std::size_t i) {
+      dest[static_cast<std::ranges::range_difference_t<Out>>(i)] = std::invoke(fn, item(i));
+    };
+    detail::for_each_index(p, opt, n, body);
   }
-  if (n == 0) return;
-  auto body = [item = in.items(), dest = std::ranges::begin(output), &fn](std::size_t i) {
-    dest[static_cast<std::ranges::range_difference_t<Out>>(i)] = std::invoke(fn, item(i));
-  };
-  detail::for_each_index(p, opt, n, body);
 }
 
 }  // namespace parmap

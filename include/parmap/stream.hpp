@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "parmap/detail/execute.hpp"
+#include "parmap/detail/misuse.hpp"
 #include "parmap/detail/stream_state.hpp"
 #include "parmap/options.hpp"
 #include "parmap/parallel_map.hpp"
@@ -136,17 +137,23 @@ using imap_unordered_stream = basic_stream<R, detail::stream_order::completion>;
 
 namespace detail {
 
-/// The result a stream over R with F holds: fn's result, by value.
+/// The result a stream over R with F holds: fn's result, by value; misused_call when fn cannot
+/// be called with the input's elements or returns void (make_stream says which in its static_assert).
 template <class R, class F>
-using stream_result_t = std::remove_cvref_t<map_result_t<R, F>>;
+using stream_result_t = checked_result_t<F, std::ranges::range_reference_t<R>>;
 
+/// The stream imap or imap_unordered returns over R with F, or misused_call.
+template <class R, class F, stream_order Order>
+using checked_stream_t = std::conditional_t<std::is_same_v<stream_result_t<R, F>, misused_call>,
+                                            misused_call,
+                                            basic_stream<stream_result_t<R, F>, Order>>;
+
+/// The stream of imap and imap_unordered, once make_stream has checked fn.
 template <stream_order Order, class R, class F>
-auto make_stream(R&& input, F&& fn, const options& opt, stream_options sopt, const char* name) {
+auto make_checked_stream(R&& input, F&& fn, const options& opt, stream_options sopt,
+                         const char* name) {
   using V = std::views::all_t<R>;
   using T = stream_result_t<R, F>;
-  static_assert(!std::is_void_v<T>, "parmap: a stream's fn must return a value");
-  static_assert(std::is_move_constructible_v<T>,
-                "parmap: a stream's fn must return a move-constructible type");
   const plan p = make_plan(opt);
   V view = std::views::all(std::forward<R>(input));
   std::size_t total = detail::call_rules::no_index;  // not known: no progress reports
@@ -160,6 +167,25 @@ auto make_stream(R&& input, F&& fn, const options& opt, stream_options sopt, con
   auto source = std::make_shared<stream_source<V, std::decay_t<F>, T, Order>>(
       std::move(view), std::forward<F>(fn), p, opt, sopt.window, total);
   return basic_stream<T, Order>(std::move(source));
+}
+
+template <stream_order Order, class R, class F>
+auto make_stream(R&& input, F&& fn, const options& opt, stream_options sopt, const char* name)
+    -> checked_stream_t<R, F, Order> {
+  constexpr misuse problem = value_fn_misuse<F, std::ranges::range_reference_t<R>>();
+  static_assert(problem != misuse::not_callable,
+                "parmap::imap / imap_unordered: fn cannot be called with an element of the input");
+  static_assert(problem != misuse::returns_void,
+                "parmap::imap / imap_unordered: fn returns void, so the stream would have no "
+                "results; to run a body for its side effects, use parmap::parallel_for(n, "
+                "[&](std::size_t i) { ... })");
+  static_assert(problem != misuse::result_not_movable,
+                "parmap::imap / imap_unordered: fn's result type must be move-constructible");
+  if constexpr (problem != misuse::none) {
+    return {};
+  } else {
+    return make_checked_stream<Order>(std::forward<R>(input), std::forward<F>(fn), opt, sopt, name);
+  }
 }
 
 }  // namespace detail
@@ -184,9 +210,9 @@ auto make_stream(R&& input, F&& fn, const options& opt, stream_options sopt, con
 /// the stream ends. An input that throws while it is read fails the same way, at the item it
 /// was reading. Throws std::invalid_argument for bad options, before any work.
 template <std::ranges::input_range R, class F>
-requires std::ranges::viewable_range<R> && std::invocable<F&, std::ranges::range_reference_t<R>>
+requires std::ranges::viewable_range<R>
 [[nodiscard]] auto imap(R&& input, F&& fn, const options& opt = {}, stream_options sopt = {})
-    -> imap_stream<detail::stream_result_t<R, F>> {
+    -> detail::checked_stream_t<R, F, detail::stream_order::input> {
   return detail::make_stream<detail::stream_order::input>(std::forward<R>(input),
                                                           std::forward<F>(fn), opt, sopt, "imap");
 }
@@ -197,10 +223,10 @@ requires std::ranges::viewable_range<R> && std::invocable<F&, std::ranges::range
 /// are delivered when they finish, results of items after it are dropped, and then its
 /// exception is thrown (if several fail: the lowest index, like a serial loop).
 template <std::ranges::input_range R, class F>
-requires std::ranges::viewable_range<R> && std::invocable<F&, std::ranges::range_reference_t<R>>
+requires std::ranges::viewable_range<R>
 [[nodiscard]] auto imap_unordered(R&& input, F&& fn, const options& opt = {},
                                   stream_options sopt = {})
-    -> imap_unordered_stream<detail::stream_result_t<R, F>> {
+    -> detail::checked_stream_t<R, F, detail::stream_order::completion> {
   return detail::make_stream<detail::stream_order::completion>(
       std::forward<R>(input), std::forward<F>(fn), opt, sopt, "imap_unordered");
 }

@@ -18,6 +18,7 @@
 
 #include "parmap/detail/execute.hpp"
 #include "parmap/detail/indexed_input.hpp"
+#include "parmap/detail/misuse.hpp"
 #include "parmap/detail/result_slots.hpp"
 #include "parmap/options.hpp"
 
@@ -42,46 +43,57 @@ inline constexpr bool ends_with_options =
 template <class... Args>
 inline constexpr std::size_t zip_arity = sizeof...(Args) - (ends_with_options<Args...> ? 1 : 0);
 
-template <class F, class... Rs>
-concept zip_invocable = (sizeof...(Rs) >= 1) && (std::ranges::input_range<Rs> && ...) &&
-                        std::invocable<F&, std::ranges::range_reference_t<Rs>...>;
+template <class... Rs>
+concept zip_ranges = (sizeof...(Rs) >= 1) && (std::ranges::input_range<Rs> && ...);
 
-template <class F, class Tuple, class Indices>
-inline constexpr bool zip_invocable_at = false;
-template <class F, class Tuple, std::size_t... I>
-inline constexpr bool zip_invocable_at<F, Tuple, std::index_sequence<I...>> =
-    zip_invocable<F, std::tuple_element_t<I, Tuple>...>;
+template <class Tuple, class Indices>
+inline constexpr bool zip_ranges_at = false;
+template <class Tuple, std::size_t... I>
+inline constexpr bool zip_ranges_at<Tuple, std::index_sequence<I...>> =
+    zip_ranges<std::tuple_element_t<I, Tuple>...>;
 
-/// The arguments after fn are one or more input ranges, maybe followed by options, and fn can
-/// be called with one item of each range.
-template <class F, class... Args>
+/// The arguments after fn are one or more input ranges, maybe followed by options. (Whether fn
+/// can be called with their items, parallel_zip_map checks itself, to say so in one line.)
+template <class... Args>
 concept zip_arguments =
-    zip_invocable_at<F, std::tuple<Args...>, std::make_index_sequence<zip_arity<Args...>>>;
+    zip_ranges_at<std::tuple<Args...>, std::make_index_sequence<zip_arity<Args...>>>;
 
 template <class F, class Tuple, std::size_t... I>
 auto zip_map(F& fn, const options& opt, Tuple& args, std::index_sequence<I...>) {
-  using T = call_result_t<F, std::ranges::range_reference_t<std::tuple_element_t<I, Tuple>>...>;
-  static_assert(!std::is_void_v<T>, "parmap::parallel_zip_map: fn must return a value");
-  static_assert(std::is_move_constructible_v<T>,
+  constexpr misuse problem =
+      value_fn_misuse<F, std::ranges::range_reference_t<std::tuple_element_t<I, Tuple>>...>();
+  static_assert(problem != misuse::not_callable,
+                "parmap::parallel_zip_map: fn cannot be called with one item of each input, "
+                "in order");
+  static_assert(problem != misuse::returns_void,
+                "parmap::parallel_zip_map: fn returns void, so there are no results to "
+                "collect; to run a body for its side effects, use parmap::parallel_for(n, "
+                "[&](std::size_t i) { ... })");
+  static_assert(problem != misuse::result_not_movable,
                 "parmap::parallel_zip_map: fn's result type must be move-constructible");
-  const plan p = make_plan(opt);
-  std::tuple<indexed_input<std::remove_reference_t<std::tuple_element_t<I, Tuple>>>...> inputs(
-      std::get<I>(args)...);
-  const std::size_t sizes[] = {std::get<I>(inputs).size()...};
-  const std::size_t n = sizes[0];
-  for (std::size_t s : sizes) {
-    if (s == n) continue;
-    std::string list;
-    for (std::size_t t : sizes) list += (list.empty() ? "" : ", ") + std::to_string(t);
-    throw std::invalid_argument("parmap::parallel_zip_map: the inputs differ in length (" + list +
-                                " items); zip needs ranges of equal length");
+  if constexpr (problem != misuse::none) {
+    return misused_call{};
+  } else {
+    using T = call_result_t<F, std::ranges::range_reference_t<std::tuple_element_t<I, Tuple>>...>;
+    const plan p = make_plan(opt);
+    std::tuple<indexed_input<std::remove_reference_t<std::tuple_element_t<I, Tuple>>>...> inputs(
+        std::get<I>(args)...);
+    const std::size_t sizes[] = {std::get<I>(inputs).size()...};
+    const std::size_t n = sizes[0];
+    for (std::size_t s : sizes) {
+      if (s == n) continue;
+      std::string list;
+      for (std::size_t t : sizes) list += (list.empty() ? "" : ", ") + std::to_string(t);
+      throw std::invalid_argument("parmap::parallel_zip_map: the inputs differ in length (" + list +
+                                  " items); zip needs ranges of equal length");
+    }
+    result_slots<T> out(n);
+    if (n == 0) return std::move(out).take();
+    auto body = [items = std::make_tuple(std::get<I>(inputs).items()...), put = out.writer(),
+                 &fn](std::size_t i) { put(i, std::invoke(fn, std::get<I>(items)(i)...)); };
+    for_each_index(p, opt, n, body);
+    return std::move(out).take();
   }
-  result_slots<T> out(n);
-  if (n == 0) return std::move(out).take();
-  auto body = [items = std::make_tuple(std::get<I>(inputs).items()...), put = out.writer(),
-               &fn](std::size_t i) { put(i, std::invoke(fn, std::get<I>(items)(i)...)); };
-  for_each_index(p, opt, n, body);
-  return std::move(out).take();
 }
 
 }  // namespace detail
@@ -94,7 +106,7 @@ auto zip_map(F& fn, const options& opt, Tuple& args, std::index_sequence<I...>) 
 /// Throws std::invalid_argument, before any call of fn, for bad options or when the inputs
 /// differ in length. Empty inputs return an empty vector without calling fn.
 template <class F, class... Args>
-requires detail::zip_arguments<F, Args...>
+requires detail::zip_arguments<Args...>
 [[nodiscard]] auto parallel_zip_map(F&& fn, Args&&... args) {
   auto all = std::forward_as_tuple(std::forward<Args>(args)...);
   constexpr std::size_t ranges = detail::zip_arity<Args...>;
