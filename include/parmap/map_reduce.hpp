@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <tuple>
 #include <ranges>
 #include <type_traits>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "parmap/detail/chunking.hpp"
 #include "parmap/detail/execute.hpp"
 #include "parmap/detail/indexed_input.hpp"
+#include "parmap/detail/misuse.hpp"
 #include "parmap/options.hpp"
 #include "parmap/parallel_map.hpp"
 
@@ -43,53 +45,133 @@ T combine_pairwise(std::vector<std::optional<T>>& partial, std::size_t lo, std::
 /// up to floating-point reassociation. Exactly:
 ///  - the input is cut into blocks of consecutive items: options.chunk items each, or, when
 ///    chunk is 0, size / 256 items (rounded up; fewer blocks when the input is small). The cut
-///    depends only on the input's size and options.chunk;
+///    depends only on the input's size and options.chunk; each block is one chunk of the call;
 ///  - each block is folded left to right, starting from its first item's map;
 ///  - the block results are combined in a fixed pairwise tree: the results of blocks [lo, hi)
 ///    are reduce(combined [lo, mid), combined [mid, hi)) with mid = lo + (hi - lo) / 2;
 ///  - the result is reduce(init, combined blocks).
 /// The pairwise tree is also more accurate than a left fold for floating-point sums: its
 /// rounding error grows with the logarithm of the block count, not linearly.
-/// T is init's type: pass 0.0, not 0, to sum doubles. on_progress counts items, at block
-/// granularity. Same rules as parallel_map otherwise: the exception of the lowest failing item
-/// is rethrown; parmap::cancelled, parmap::timeout; std::invalid_argument for bad options.
-/// Empty input returns init without calling map or reduce.
+/// T, the accumulator's type, is init's: pass 0.0, not 0, to sum doubles. A T that would lose
+/// map's values does not compile: an integer init where map returns floating point (write
+/// 0.0), or any other narrowing conversion (std::int64_t into int, double into float, ...;
+/// element by element for tuples). An integer map into a floating-point init is allowed.
+/// Several reductions at once: reduce a tuple with reduce_each (below).
+/// on_progress counts items, at block granularity. Same rules as parallel_map otherwise: the
+/// exception of the lowest failing item is rethrown; parmap::cancelled, parmap::timeout;
+/// std::invalid_argument for bad options. Empty input returns init without calling map or
+/// reduce.
 template <std::ranges::input_range R, class Map, class T, class Reduce>
-requires std::invocable<Map&, std::ranges::range_reference_t<R>> &&
-    std::convertible_to<map_result_t<R, Map>, T> && std::invocable<Reduce&, T, T> &&
-    std::convertible_to<std::invoke_result_t<Reduce&, T, T>, T> && std::movable<T>
 [[nodiscard]] T map_reduce(R&& input, Map map, T init, Reduce reduce, const options& opt = {}) {
-  (void)detail::make_plan(opt);  // bad options fail before the input is read
-  detail::indexed_input<std::remove_reference_t<R>> in(input);
-  const std::size_t n = in.size();
-  if (n == 0) return init;
-  const std::size_t block = detail::chunking::reduce_block(n, opt.chunk);
-  const std::size_t blocks = detail::chunking::chunk_count(n, block);
+  using detail::reduce_misuse;
+  constexpr reduce_misuse problem =
+      detail::map_reduce_misuse<Map, std::ranges::range_reference_t<R>, T, Reduce>();
+  static_assert(problem != reduce_misuse::map_not_callable,
+                "parmap::map_reduce: map cannot be called with an element of the input");
+  static_assert(problem != reduce_misuse::map_returns_void,
+                "parmap::map_reduce: map returns void; it must return the value to reduce");
+  static_assert(problem != reduce_misuse::map_result_not_convertible,
+                "parmap::map_reduce: map's result does not convert to init's type (the "
+                "accumulator has init's type)");
+  static_assert(problem != reduce_misuse::truncating_init,
+                "parmap::map_reduce: init is an integer but map returns floating-point values, "
+                "which the integer accumulator would truncate; write init as 0.0 (the "
+                "accumulator has init's type)");
+  static_assert(problem != reduce_misuse::narrowing_init,
+                "parmap::map_reduce: init's type cannot hold map's values (a narrowing "
+                "conversion); give init map's result type, e.g. std::int64_t{0} or "
+                "std::size_t{0} (the accumulator has init's type)");
+  static_assert(problem != reduce_misuse::reduce_not_callable,
+                "parmap::map_reduce: reduce cannot be called with two values of init's type");
+  static_assert(problem != reduce_misuse::reduce_result_not_convertible,
+                "parmap::map_reduce: reduce's result does not convert to init's type");
+  static_assert(problem != reduce_misuse::init_not_movable,
+                "parmap::map_reduce: init's type must be movable");
+  if constexpr (problem != reduce_misuse::none) {
+    return init;
+  } else {
+    (void)detail::make_plan(opt);  // bad options fail before the input is read
+    detail::indexed_input<std::remove_reference_t<R>> in(input);
+    const std::size_t n = in.size();
+    if (n == 0) return init;
+    const std::size_t block = detail::chunking::reduce_block(n, opt.chunk);
+    const std::size_t blocks = detail::chunking::chunk_count(n, block);
 
-  // The primitive runs blocks, one per chunk; progress is told in items.
-  options block_opt = opt;
-  block_opt.chunk = 1;
-  if (opt.on_progress) {
-    block_opt.on_progress = [&](std::size_t done, std::size_t) {
-      opt.on_progress(done == blocks ? n : std::min(n, done * block), n);
-    };
-  }
-  const detail::plan bp = detail::make_plan(block_opt);
-
-  std::vector<std::optional<T>> partial(blocks);
-  auto body = [item = in.items(), &partial, &map, &reduce, block, n](std::size_t b) {
-    const std::size_t first = b * block, last = std::min(n, first + block);
-    T acc = static_cast<T>(std::invoke(map, item(first)));
-    for (std::size_t i = first + 1; i < last; ++i) {
-      acc = static_cast<T>(
-          std::invoke(reduce, std::move(acc), static_cast<T>(std::invoke(map, item(i)))));
+    // The primitive runs blocks, one per chunk; progress is told in items.
+    options block_opt = opt;
+    block_opt.chunk = 1;
+    if (opt.on_progress) {
+      block_opt.on_progress = [&](std::size_t done, std::size_t) {
+        opt.on_progress(done == blocks ? n : std::min(n, done * block), n);
+      };
     }
-    partial[b].emplace(std::move(acc));
-  };
-  detail::for_each_index(bp, block_opt, blocks, body);
+    const detail::plan bp = detail::make_plan(block_opt);
 
-  return static_cast<T>(std::invoke(
-      reduce, std::move(init), detail::combine_pairwise(partial, 0, blocks, reduce)));
+    std::vector<std::optional<T>> partial(blocks);
+    auto body = [item = in.items(), &partial, &map, &reduce, block, n](std::size_t b) {
+      const std::size_t first = b * block, last = std::min(n, first + block);
+      T acc = static_cast<T>(std::invoke(map, item(first)));
+      for (std::size_t i = first + 1; i < last; ++i) {
+        acc = static_cast<T>(
+            std::invoke(reduce, std::move(acc), static_cast<T>(std::invoke(map, item(i)))));
+      }
+      partial[b].emplace(std::move(acc));
+    };
+    detail::for_each_index(bp, block_opt, blocks, body);
+
+    return static_cast<T>(std::invoke(
+        reduce, std::move(init), detail::combine_pairwise(partial, 0, blocks, reduce)));
+  }
+}
+
+namespace detail {
+
+/// The callable reduce_each returns: combines two tuple-like values element by element.
+template <class... Ops>
+class reduce_each_fn {
+ public:
+  explicit constexpr reduce_each_fn(Ops... ops) : ops_(std::move(ops)...) {}
+
+  /// {op_i(get<i>(a), get<i>(b)) for each element i}, as a Tuple.
+  template <class Tuple>
+    requires tuple_like<Tuple>
+  constexpr Tuple operator()(Tuple a, Tuple b) const {
+    constexpr std::size_t size = std::tuple_size_v<Tuple>;
+    static_assert(sizeof...(Ops) == 1 || sizeof...(Ops) == size,
+                  "parmap::reduce_each: give one operation for every element of the tuple, or "
+                  "a single one for all of them");
+    if constexpr (sizeof...(Ops) == 1 || sizeof...(Ops) == size) {
+      return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return Tuple{static_cast<std::tuple_element_t<I, Tuple>>(
+            std::invoke(std::get<sizeof...(Ops) == 1 ? 0 : I>(ops_), std::get<I>(std::move(a)),
+                        std::get<I>(std::move(b))))...};
+      }(std::make_index_sequence<size>{});
+    } else {
+      return a;
+    }
+  }
+
+ private:
+  std::tuple<Ops...> ops_;
+};
+
+}  // namespace detail
+
+/// A reduce operation for map_reduce that runs several reductions at once over a tuple-like
+/// accumulator (std::tuple, std::pair, std::array): reduce_each(op0, op1, ...)(a, b) is the
+/// tuple {op0(get<0>(a), get<0>(b)), op1(get<1>(a), get<1>(b)), ...}; reduce_each(op) applies
+/// the one op to every element. Each op is called as reduce would be, with two elements of
+/// the accumulator's type at that position, and its result is converted back to it.
+///   auto [sum, max] = parmap::map_reduce(
+///       xs, [](double x) { return std::tuple{x, x}; },
+///       std::tuple{0.0, -std::numeric_limits<double>::infinity()},
+///       parmap::reduce_each(std::plus<>{}, [](double a, double b) { return std::max(a, b); }));
+///   std::array<std::size_t, 10> counts = parmap::map_reduce(
+///       digits, one_hot, std::array<std::size_t, 10>{}, parmap::reduce_each(std::plus<>{}));
+template <class... Ops>
+  requires(sizeof...(Ops) >= 1)
+[[nodiscard]] constexpr auto reduce_each(Ops... ops) {
+  return detail::reduce_each_fn<Ops...>(std::move(ops)...);
 }
 
 }  // namespace parmap
