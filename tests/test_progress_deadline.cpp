@@ -91,6 +91,25 @@ TEST_P(ProgressDeadline, ParallelMapReportsProgress) {
   }
 }
 
+TEST_P(ProgressDeadline, ParallelForReportsProgressInIndices) {
+  for (std::size_t chunk : {0u, 1u, 16u}) {
+    SCOPED_TRACE("chunk=" + std::to_string(chunk));
+    progress_log log;
+    parmap::options o = opts(4, chunk);
+    o.on_progress = log.callback();
+    std::vector<std::size_t> out(400);
+    parmap::parallel_for(
+        -100, 300,
+        [&](int i) {
+          const auto k = static_cast<std::size_t>(i + 100);
+          out[k] = slow_square(k);
+        },
+        o);
+    EXPECT_EQ(out[399], 399u * 399u);
+    log.expect_complete(400);
+  }
+}
+
 TEST_P(ProgressDeadline, ZipAndMapReduceReportProgressInItems) {
   progress_log zip_log;
   parmap::options o = opts(3);
@@ -153,6 +172,9 @@ TEST_P(ProgressDeadline, NoFinalReportWhenTheCallFails) {
   EXPECT_THROW((void)parmap::parallel_map(input, fail_at_150, o), std::runtime_error);
   EXPECT_THROW(for (std::size_t x
                     : parmap::imap(input, fail_at_150, o))(void) x,
+               std::runtime_error);
+  EXPECT_THROW(parmap::parallel_for(
+                   std::size_t{200}, [&](std::size_t i) { (void)fail_at_150(i); }, o),
                std::runtime_error);
   std::lock_guard lock(mutex);
   for (const report& r : reports) EXPECT_LT(r.first, r.second);
@@ -219,6 +241,7 @@ TEST_P(ProgressDeadline, DeadlineAlreadyPassedRunsNothing) {
   EXPECT_THROW((void)parmap::parallel_map(std::views::iota(0, 100), fn, o), parmap::timeout);
   EXPECT_THROW((void)parmap::map_reduce(std::views::iota(0, 100), fn, 0, std::plus<>{}, o),
                parmap::timeout);
+  EXPECT_THROW(parmap::parallel_for(100, fn, o), parmap::timeout);
   auto s = parmap::imap(std::views::iota(0, 100), fn, o);
   EXPECT_THROW((void)s.begin(), parmap::timeout);
   EXPECT_EQ(calls.load(), 0);

@@ -1,5 +1,6 @@
 #pragma once
-// parmap: one parallel_map API over interchangeable backends. The one include users need.
+// parmap: parallel_for, parallel_map and their relatives over interchangeable backends. The
+// one include users need.
 
 #include "parmap/backend.hpp"
 #include "parmap/config.hpp"
@@ -9,6 +10,7 @@
 #include "parmap/map_reduce.hpp"
 #include "parmap/options.hpp"
 #include "parmap/outcome.hpp"
+#include "parmap/parallel_for.hpp"
 #include "parmap/parallel_map.hpp"
 #include "parmap/stream.hpp"
 #include "parmap/topology.hpp"
