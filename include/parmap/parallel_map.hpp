@@ -37,7 +37,7 @@ using map_result_t = detail::call_result_t<F, std::ranges::range_reference_t<R>>
 /// Empty input returns an empty vector without calling fn.
 template <std::ranges::input_range R, class F>
 [[nodiscard]] auto parallel_map(R&& input, F&& fn, const options& opt = {})
-    -> detail::checked_vector_t<detail::checked_result_t<F, std::ranges::range_reference_t<R>>> {
+    -> std::vector<detail::checked_result_t<F, std::ranges::range_reference_t<R>>> {
   using detail::misuse;
   constexpr misuse problem = detail::value_fn_misuse<F, std::ranges::range_reference_t<R>>();
   static_assert(problem != misuse::not_callable,

@@ -142,11 +142,10 @@ namespace detail {
 template <class R, class F>
 using stream_result_t = checked_result_t<F, std::ranges::range_reference_t<R>>;
 
-/// The stream imap or imap_unordered returns over R with F, or misused_call.
+/// The stream imap or imap_unordered returns over R with F: a stream of misused_call when fn
+/// cannot be used, so that a loop over it adds no error of its own to make_stream's.
 template <class R, class F, stream_order Order>
-using checked_stream_t = std::conditional_t<std::is_same_v<stream_result_t<R, F>, misused_call>,
-                                            misused_call,
-                                            basic_stream<stream_result_t<R, F>, Order>>;
+using checked_stream_t = basic_stream<stream_result_t<R, F>, Order>;
 
 /// The stream of imap and imap_unordered, once make_stream has checked fn.
 template <stream_order Order, class R, class F>
@@ -182,7 +181,7 @@ auto make_stream(R&& input, F&& fn, const options& opt, stream_options sopt, con
   static_assert(problem != misuse::result_not_movable,
                 "parmap::imap / imap_unordered: fn's result type must be move-constructible");
   if constexpr (problem != misuse::none) {
-    return {};
+    return checked_stream_t<R, F, Order>(nullptr);
   } else {
     return make_checked_stream<Order>(std::forward<R>(input), std::forward<F>(fn), opt, sopt, name);
   }

@@ -72,7 +72,7 @@ auto zip_map(F& fn, const options& opt, Tuple& args, std::index_sequence<I...>) 
   static_assert(problem != misuse::result_not_movable,
                 "parmap::parallel_zip_map: fn's result type must be move-constructible");
   if constexpr (problem != misuse::none) {
-    return misused_call{};
+    return std::vector<misused_call>();
   } else {
     using T = call_result_t<F, std::ranges::range_reference_t<std::tuple_element_t<I, Tuple>>...>;
     const plan p = make_plan(opt);

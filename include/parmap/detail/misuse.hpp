@@ -39,28 +39,25 @@ template <class F, class... Args>
   }
 }
 
-/// The return type of an algorithm that was misused: it names the problem for a reader of the
-/// error that follows the algorithm's static_assert in the caller's code, if any.
+/// What a misused algorithm returns instead of fn's result (a vector of them, a stream of
+/// them): after the algorithm's static_assert, code that uses the result still compiles, so
+/// the misuse stays the one error, and the type's name says what happened to a reader.
 struct misused_call {};
 
 /// call_result_t<F, Args...> when F can be called with Args and returns a value; misused_call
-/// otherwise. Never ill-formed: the algorithms' declarations use it, so that a misuse reaches
-/// their static_assert.
+/// otherwise. Never ill-formed: the algorithms declare their results with it, so that a misuse
+/// reaches their static_assert instead of failing in the declaration (std::vector<void>).
 template <class F, class... Args>
 struct checked_result {
   using type = misused_call;
 };
 template <class F, class... Args>
-requires(value_fn_misuse<F, Args...>() == misuse::none) struct checked_result<F, Args...> {
+  requires(value_fn_misuse<F, Args...>() == misuse::none)
+struct checked_result<F, Args...> {
   using type = call_result_t<F, Args...>;
 };
 template <class F, class... Args>
 using checked_result_t = typename checked_result<F, Args...>::type;
-
-/// std::vector<T>, or misused_call when T is.
-template <class T>
-using checked_vector_t =
-    std::conditional_t<std::is_same_v<T, misused_call>, misused_call, std::vector<T>>;
 
 // ---- accumulators --------------------------------------------------------------------------
 
