@@ -1,16 +1,21 @@
 // map_reduce on every backend: exact against a serial fold for integers and for an associative
 // but non-commutative reduction (string concatenation), within rounding for doubles, and
 // bit-identical across runs and across backends for a given thread count and chunk.
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <list>
 #include <ranges>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "test_backends.hpp"
@@ -213,6 +218,60 @@ TEST_P(MapReduce, LowestFailingItemWins) {
                    },
                    opts(2)),
                std::overflow_error);
+}
+
+// Several reductions in one pass: a tuple reduced with one operation per element, and an array
+// reduced with one operation for all; each equals its own serial fold.
+TEST_P(MapReduce, ReduceEachRunsSeveralReductionsAtOnce) {
+  const std::vector<double> xs = uneven_doubles(100003);
+  for (int threads : {1, 3}) {
+    for (std::size_t chunk : {0u, 1u, 999u}) {
+      SCOPED_TRACE("threads=" + std::to_string(threads) + " chunk=" + std::to_string(chunk));
+      const auto [sum, largest, count] = parmap::map_reduce(
+          xs, [](double x) { return std::tuple{x, x, std::size_t{1}}; },
+          std::tuple{0.0, -std::numeric_limits<double>::infinity(), std::size_t{0}},
+          parmap::reduce_each(std::plus<>{}, [](double a, double b) { return std::max(a, b); },
+                              std::plus<>{}),
+          opts(threads, chunk));
+      // the sum is the plain map_reduce's, to the bit: the same blocks, the same tree
+      EXPECT_EQ(bits(sum), bits(parmap::map_reduce(
+                               xs, [](double x) { return x; }, 0.0, std::plus<>{},
+                               opts(threads, chunk))));
+      EXPECT_EQ(largest, *std::max_element(xs.begin(), xs.end()));
+      EXPECT_EQ(count, xs.size());
+    }
+  }
+
+  // two sums and ten counts: the digits of 0 .. n-1, their sum and the sum of their squares
+  constexpr std::int64_t n = 54321;
+  using tally = std::array<std::int64_t, 12>;
+  const tally got = parmap::map_reduce(
+      std::views::iota(std::int64_t{0}, n),
+      [](std::int64_t i) {
+        tally t{};
+        t[0] = i;
+        t[1] = i * i;
+        t[static_cast<std::size_t>(2 + i % 10)] = 1;
+        return t;
+      },
+      tally{}, parmap::reduce_each(std::plus<>{}), opts(3, 100));
+  tally expected{};
+  for (std::int64_t i = 0; i < n; ++i) {
+    expected[0] += i;
+    expected[1] += i * i;
+    expected[static_cast<std::size_t>(2 + i % 10)] += 1;
+  }
+  EXPECT_EQ(got, expected);
+
+  // a pair, with a non-commutative operation: the order of the blocks shows
+  std::string serial;
+  for (int i = 0; i < 500; ++i) serial += static_cast<char>('a' + i % 26);
+  const auto [text, total] = parmap::map_reduce(
+      std::views::iota(0, 500),
+      [](int i) { return std::pair{std::string(1, static_cast<char>('a' + i % 26)), i}; },
+      std::pair{std::string(), 0}, parmap::reduce_each(std::plus<>{}), opts(3, 7));
+  EXPECT_EQ(text, serial);
+  EXPECT_EQ(total, 499 * 500 / 2);
 }
 
 PARMAP_INSTANTIATE_FOR_BACKENDS(MapReduce);
