@@ -1,7 +1,8 @@
-# parmap::mpi: parallel_map across the ranks of an MPI communicator (include/parmap/mpi.hpp).
-# Included by the root CMakeLists.txt when MPI was found and PARMAP_WITH_MPI is ON. Builds the
-# library, installs it with its own export file (parmapConfig.cmake includes it when present),
-# and registers the MPI tests (run under mpiexec with 1 to 4 ranks) and parmap-bench-mpi.
+# parmap::mpi: parallel_map and parallel_for across the ranks of an MPI communicator
+# (include/parmap/mpi.hpp). Included by the root CMakeLists.txt when MPI was found and
+# PARMAP_WITH_MPI is ON. Builds the library, installs it with its own export file
+# (parmapConfig.cmake includes it when present), and registers the MPI tests (run under mpiexec
+# with 1 to 4 ranks) and parmap-bench-mpi.
 
 add_library(parmap_mpi src/mpi/engine.cpp src/mpi/agreement.cpp src/mpi/dealer.cpp
             src/mpi/worker.cpp src/mpi/protocol.cpp src/mpi/transport.cpp)
@@ -70,7 +71,8 @@ if(PARMAP_BUILD_TESTS)
   target_compile_options(parmap_mpi_test_main PRIVATE ${PARMAP_WARNINGS})
 
   # Suites that run inside MPI under the shared main (MPI_Init_thread, results from all ranks).
-  foreach(name test_mpi_map test_mpi_arguments test_mpi_serializer test_mpi_rules test_mpi_outcome)
+  foreach(name test_mpi_map test_mpi_for test_mpi_arguments test_mpi_serializer test_mpi_rules
+               test_mpi_outcome)
     add_executable(${name} tests/mpi/${name}.cpp)
     target_link_libraries(${name} PRIVATE parmap::mpi parmap_mpi_test_main GTest::gtest
                           Threads::Threads)

@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
-#include <tuple>
 #include <ranges>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>

@@ -1,6 +1,7 @@
 #pragma once
-// parmap::mpi::parallel_map: parallel_map across the ranks of an MPI communicator, with the
-// local parmap backend (threads, OpenMP, TBB, ...) inside each rank. Link parmap::mpi.
+// parmap::mpi::parallel_map and parmap::mpi::parallel_for: parallel_map and parallel_for across
+// the ranks of an MPI communicator, with the local parmap backend (threads, OpenMP, TBB, ...)
+// inside each rank. Link parmap::mpi.
 //
 //   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
 //   std::vector<double> in = rank == 0 ? load() : std::vector<double>{};
@@ -26,10 +27,12 @@
 
 #include "parmap/detail/mpi_engine.hpp"
 #include "parmap/detail/indexed_input.hpp"
+#include "parmap/detail/misuse.hpp"
 #include "parmap/errors.hpp"
 #include "parmap/mpi_serializer.hpp"
 #include "parmap/options.hpp"
 #include "parmap/outcome.hpp"
+#include "parmap/parallel_for.hpp"
 #include "parmap/parallel_map.hpp"
 
 namespace parmap::mpi {
@@ -192,14 +195,11 @@ using worker_arg_t = std::conditional_t<
     std::is_lvalue_reference_v<Ref>,
     std::conditional_t<std::is_const_v<std::remove_reference_t<Ref>>, const V&, V&>, V&&>;
 
-/// Maps items [0, count) of one chunk with the local parmap backend; `item(i)` returns the
-/// result of the chunk's i-th item. An item that throws is thrown as a chunk_failure that names
-/// its index in the whole input (`first` is the chunk's first index there), so the one the
-/// local call rethrows, its lowest failing item's, arrives located.
-template <class T, class Item>
-std::vector<T> map_chunk(std::size_t first, std::size_t count, Item& item,
-                         const parmap::options& local) {
-  auto located = [&item, first](std::size_t i) -> T {
+/// `item` with its failures located: calling the result with i calls item(i); an exception it
+/// throws leaves as a chunk_failure that names index first + i of the whole input.
+template <class Item>
+auto located(std::size_t first, Item& item) {
+  return [&item, first](std::size_t i) -> decltype(auto) {
     try {
       return item(i);
     } catch (const std::exception& e) {
@@ -209,13 +209,32 @@ std::vector<T> map_chunk(std::size_t first, std::size_t count, Item& item,
                           "an exception not derived from std::exception"};
     }
   };
+}
+
+/// Runs `local_call`, the local parmap call over one chunk that starts at index `first` of the
+/// whole input, and returns what it returns; a stop or deadline that ends it leaves as a
+/// chunk_failure. The local call rethrows its lowest failing item's exception, which located()
+/// made a chunk_failure already.
+template <class Call>
+decltype(auto) run_chunk(std::size_t first, Call&& local_call) {
   try {
-    return parmap::parallel_map(std::views::iota(std::size_t{0}, count), located, local);
+    return std::forward<Call>(local_call)();
   } catch (const parmap::timeout&) {
     throw chunk_failure{failure_kind::timeout, first, {}};
   } catch (const parmap::cancelled&) {
     throw chunk_failure{failure_kind::cancelled, first, {}};
   }
+}
+
+/// Maps items [0, count) of one chunk with the local parmap backend; `item(i)` returns the
+/// result of the chunk's i-th item (`first` is the chunk's first index in the whole input).
+template <class T, class Item>
+std::vector<T> map_chunk(std::size_t first, std::size_t count, Item& item,
+                         const parmap::options& local) {
+  auto each = located(first, item);
+  return run_chunk(first, [&] {
+    return parmap::parallel_map(std::views::iota(std::size_t{0}, count), each, local);
+  });
 }
 
 /// Everything one call's typed operations need, on any rank.
@@ -358,52 +377,155 @@ using map_result_t = std::remove_cvref_t<parmap::map_result_t<R, F>>;
 /// Every rank returns (or throws) only after every rank has learnt the outcome. Empty input
 /// returns empty vectors without calling fn; with one rank no message is sent.
 template <std::ranges::input_range R, class F>
-requires std::invocable<F&, std::ranges::range_reference_t<R>>
 [[nodiscard]] auto parallel_map(MPI_Comm comm, R&& input, F&& fn, const parmap::options& local = {},
-                                const options& opt = {}) -> std::vector<map_result_t<R, F>> {
-  using T = map_result_t<R, F>;
-  using V = std::ranges::range_value_t<R>;
-  using call = detail::typed_call<R, std::remove_reference_t<F>, T>;
-  static_assert(!std::is_void_v<T>, "parmap::mpi::parallel_map: fn must return a value");
-  static_assert(serializable<V>,
-                "parmap::mpi::parallel_map: the input's element type has no serializer; "
-                "specialize parmap::mpi::serializer<T> (see parmap/mpi_serializer.hpp)");
-  static_assert(serializable<T>,
-                "parmap::mpi::parallel_map: fn's result type has no serializer; "
-                "specialize parmap::mpi::serializer<T> (see parmap/mpi_serializer.hpp)");
-  static_assert(std::invocable<F&, typename call::arg>,
-                "parmap::mpi::parallel_map: fn must also accept the element type as the "
-                "range's reference would pass it (items arrive as values on other ranks)");
-  static_assert(std::is_move_constructible_v<T>,
+                                const options& opt = {})
+    -> std::vector<parmap::detail::checked_result_t<F, std::ranges::range_reference_t<R>>> {
+  using parmap::detail::misuse;
+  constexpr misuse problem =
+      parmap::detail::value_fn_misuse<F, std::ranges::range_reference_t<R>>();
+  static_assert(problem != misuse::not_callable,
+                "parmap::mpi::parallel_map: fn cannot be called with an element of the input");
+  static_assert(problem != misuse::returns_void,
+                "parmap::mpi::parallel_map: fn returns void, so there are no results to "
+                "collect; to run a body for its side effects, use parmap::mpi::parallel_for");
+  static_assert(problem != misuse::result_not_movable,
                 "parmap::mpi::parallel_map: fn's result type must be move-constructible");
-
-  const detail::place where = detail::check_environment(comm);
-  call c(fn, where.rank);
-  std::size_t input_size = 0;
-  std::string problem;
-  try {
-    if (where.rank == opt.root) {
-      c.in.emplace(input);
-      input_size = c.in->size();
-      c.results.resize(input_size);
-    } else if constexpr (std::ranges::sized_range<R>) {
-      input_size = static_cast<std::size_t>(std::ranges::size(input));
-    } else if constexpr (std::ranges::forward_range<R>) {
-      input_size = static_cast<std::size_t>(std::ranges::distance(input));
-    }
-  } catch (const std::exception& e) {
-    problem = std::string("could not read the input: ") + e.what();
-  }
-  detail::run(comm, where, opt, local, input_size, problem, c);
-
-  std::vector<T> out;
-  if (where.rank == opt.root) {
-    out.reserve(c.results.size());
-    for (auto& r : c.results) out.push_back(std::move(*r));
+  if constexpr (problem != misuse::none) {
+    return {};
   } else {
-    out = std::move(c.gathered);
+    using T = map_result_t<R, F>;
+    using V = std::ranges::range_value_t<R>;
+    using call = detail::typed_call<R, std::remove_reference_t<F>, T>;
+    static_assert(serializable<V>,
+                  "parmap::mpi::parallel_map: the input's element type has no serializer; "
+                  "specialize parmap::mpi::serializer<T> (see parmap/mpi_serializer.hpp)");
+    static_assert(serializable<T>,
+                  "parmap::mpi::parallel_map: fn's result type has no serializer; "
+                  "specialize parmap::mpi::serializer<T> (see parmap/mpi_serializer.hpp)");
+    static_assert(std::invocable<F&, typename call::arg>,
+                  "parmap::mpi::parallel_map: fn must also accept the element type as the "
+                  "range's reference would pass it (items arrive as values on other ranks)");
+
+    const detail::place where = detail::check_environment(comm);
+    call c(fn, where.rank);
+    std::size_t input_size = 0;
+    std::string rejection;
+    try {
+      if (where.rank == opt.root) {
+        c.in.emplace(input);
+        input_size = c.in->size();
+        c.results.resize(input_size);
+      } else if constexpr (std::ranges::sized_range<R>) {
+        input_size = static_cast<std::size_t>(std::ranges::size(input));
+      } else if constexpr (std::ranges::forward_range<R>) {
+        input_size = static_cast<std::size_t>(std::ranges::distance(input));
+      }
+    } catch (const std::exception& e) {
+      rejection = std::string("could not read the input: ") + e.what();
+    }
+    detail::run(comm, where, opt, local, input_size, rejection, c);
+
+    std::vector<T> out;
+    if (where.rank == opt.root) {
+      out.reserve(c.results.size());
+      for (auto& r : c.results) out.push_back(std::move(*r));
+    } else {
+      out = std::move(c.gathered);
+    }
+    return out;
   }
-  return out;
+}
+
+namespace detail {
+
+/// The typed operations of an index loop across ranks (mpi::parallel_for). No item or result
+/// crosses ranks: a chunk's message carries the loop's first index (the root's), and each rank
+/// runs f on the indices of the chunks it is dealt, with parmap::parallel_for and `local`.
+template <class I, class F>
+class index_call final : public chunk_ops {
+ public:
+  index_call(F& f, I first) : f_(f), first_(first) {}
+
+  void write_items(std::size_t, std::size_t, writer& out) override {
+    out.write(static_cast<std::uint64_t>(static_cast<std::make_unsigned_t<I>>(first_)));
+  }
+  void map_here(std::size_t begin, std::size_t end, const parmap::options& local) override {
+    run(first_, begin, end, local);
+  }
+  void read_results(std::size_t, std::size_t, reader&) override {}
+  void map_remote(std::size_t begin, std::size_t end, reader& from, writer&,
+                  const parmap::options& local) override {
+    const auto first = static_cast<std::make_unsigned_t<I>>(from.read<std::uint64_t>());
+    run(static_cast<I>(first), begin, end, local);
+  }
+  void write_all(writer&) override {}
+  void read_all(std::size_t, reader&) override {}
+
+ private:
+  // Runs f on the indices [begin, end) of the loop that starts at `first`.
+  void run(I first, std::size_t begin, std::size_t end, const parmap::options& local) {
+    auto index = [this, start = parmap::detail::nth_index(first, begin)](std::size_t i) {
+      std::invoke(f_, parmap::detail::nth_index(start, i));
+    };
+    auto each = located(begin, index);
+    run_chunk(begin, [&] { parmap::parallel_for(end - begin, each, local); });
+  }
+
+  F& f_;
+  const I first_;  // on the root
+};
+
+}  // namespace detail
+
+/// Calls f(i) for every i in [first, last) on the ranks of `comm` together: each rank runs the
+/// indices of the chunks dealt to it, inside the rank with parmap::parallel_for and `local`,
+/// and f's side effects stay on the rank that ran it (write into the rank's own memory, or a
+/// file of its own). I, the type f is called with, is the bounds' common type, as for
+/// parmap::parallel_for. The deal, the options (opt.root, opt.chunk, opt.report; all_gather has
+/// nothing to gather) and the rules of a call are mpi::parallel_map's, over the loop's indices:
+/// - an exception of f on any rank reaches every rank as a remote_error; the lowest failing
+///   index wins, and remote_error::index() is its position in the loop (i - first);
+/// - local.on_progress: the root's is called, counting the indices finished on every rank;
+/// - local.stop and local.deadline: one seen on any rank deals no further chunk, and every rank
+///   throws parmap::cancelled or parmap::timeout.
+/// SPMD: every rank makes the call. Only the root's bounds are read: other ranks pass the same
+/// bounds, or an empty loop (first == last). MPI must be initialized as for
+/// mpi::parallel_map, and f must not make MPI calls.
+/// Throws, on every rank alike: std::invalid_argument before any work, for bad options, when
+/// the root's last < first or a bound does not fit I, or when another rank's loop is neither
+/// empty nor of the root's length; remote_error; parmap::cancelled or parmap::timeout.
+template <class First, class Last, class F>
+  requires parmap::detail::loop_bound<First> && parmap::detail::loop_bound<Last>
+void parallel_for(MPI_Comm comm, First first, Last last, F&& f, const parmap::options& local = {},
+                  const options& opt = {}) {
+  using I = parmap::detail::loop_index_t<First, Last>;
+  static_assert(std::invocable<F&, I>,
+                "parmap::mpi::parallel_for: f cannot be called with an index (f(i), with i of "
+                "the bounds' common type)");
+  if constexpr (std::invocable<F&, I>) {
+    const detail::place where = detail::check_environment(comm);
+    std::size_t length = 0;
+    std::string rejection;
+    try {
+      length = parmap::detail::loop_length<I>(first, last);
+    } catch (const std::invalid_argument& e) {
+      // Every rank must hear of it, or the others would wait for this one.
+      rejection = e.what();
+    }
+    detail::index_call<I, std::remove_reference_t<F>> c(
+        f, rejection.empty() ? static_cast<I>(first) : I{});
+    detail::run(comm, where, opt, local, length, rejection, c);
+  }
+}
+
+/// Calls f(i) for every i in [0, n) on the ranks of `comm` together:
+/// mpi::parallel_for(comm, N{0}, n, f, local, opt). Other ranks pass the root's n, or 0.
+template <class N, class F>
+  requires parmap::detail::loop_bound<N>
+void parallel_for(MPI_Comm comm, N n, F&& f, const parmap::options& local = {},
+                  const options& opt = {}) {
+  // A negative n is last < first, which the call reports on every rank alike.
+  parallel_for(comm, N{0}, n, std::forward<F>(f), local, opt);
 }
 
 }  // namespace parmap::mpi

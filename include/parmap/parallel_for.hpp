@@ -41,6 +41,15 @@ template <class T>
   }
 }
 
+/// Index `i` of a loop that starts at `first`: first + i, for an i that keeps it within the
+/// loop. Computed in unsigned arithmetic, which wraps where first + i could overflow I on the
+/// way (a negative first and an i beyond I's maximum).
+template <class I>
+[[nodiscard]] constexpr I nth_index(I first, std::size_t i) noexcept {
+  using U = std::make_unsigned_t<I>;
+  return static_cast<I>(static_cast<U>(static_cast<U>(first) + static_cast<U>(i)));
+}
+
 /// Checks the bounds of parallel_for(first, last, f) and returns the loop's length.
 /// Throws std::invalid_argument, naming the values, when last < first or when one of them
 /// does not fit the index type (a negative bound beside an unsigned one).
@@ -60,6 +69,15 @@ template <class I, class First, class Last>
   using U = std::make_unsigned_t<I>;
   return static_cast<std::size_t>(
       static_cast<U>(static_cast<U>(static_cast<I>(last)) - static_cast<U>(static_cast<I>(first))));
+}
+
+/// Throws std::invalid_argument, naming it, when the count of parallel_for(n, f) is negative.
+template <class N>
+void check_count(N n) {
+  if (std::cmp_less(n, 0)) {
+    throw std::invalid_argument("parmap::parallel_for: n is " + integer_text(n) +
+                                "; the loop runs over [0, n), so n cannot be negative");
+  }
 }
 
 }  // namespace detail
@@ -88,10 +106,8 @@ void parallel_for(First first, Last last, F&& f, const options& opt = {}) {
     const detail::plan p = detail::make_plan(opt);
     const std::size_t n = detail::loop_length<I>(first, last);
     if (n == 0) return;
-    using U = std::make_unsigned_t<I>;
-    // Unsigned arithmetic wraps where first + i would overflow I on the way (first < 0).
-    auto body = [start = static_cast<U>(static_cast<I>(first)), &f](std::size_t i) {
-      std::invoke(f, static_cast<I>(static_cast<U>(start + static_cast<U>(i))));
+    auto body = [start = static_cast<I>(first), &f](std::size_t i) {
+      std::invoke(f, detail::nth_index(start, i));
     };
     detail::for_each_index(p, opt, n, body);
   }
@@ -103,10 +119,7 @@ void parallel_for(First first, Last last, F&& f, const options& opt = {}) {
 template <class N, class F>
 requires detail::loop_bound<N>
 void parallel_for(N n, F&& f, const options& opt = {}) {
-  if (std::cmp_less(n, 0)) {
-    throw std::invalid_argument("parmap::parallel_for: n is " + detail::integer_text(n) +
-                                "; the loop runs over [0, n), so n cannot be negative");
-  }
+  detail::check_count(n);
   parallel_for(N{0}, n, std::forward<F>(f), opt);
 }
 

@@ -88,7 +88,8 @@ void parallel_map_into(R&& input, Out&& output, F&& fn, const options& opt = {})
                 "concurrently)");
   constexpr bool assignable = [] {
     if constexpr (problem == misuse::none || problem == misuse::result_not_movable) {
-      return std::is_assignable_v<element, std::invoke_result_t<F&, std::ranges::range_reference_t<R>>>;
+      return std::is_assignable_v<element,
+                                  std::invoke_result_t<F&, std::ranges::range_reference_t<R>>>;
     } else {
       return true;  // reported above
     }

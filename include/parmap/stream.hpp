@@ -138,7 +138,8 @@ using imap_unordered_stream = basic_stream<R, detail::stream_order::completion>;
 namespace detail {
 
 /// The result a stream over R with F holds: fn's result, by value; misused_call when fn cannot
-/// be called with the input's elements or returns void (make_stream says which in its static_assert).
+/// be called with the input's elements or returns void (make_stream's static_assert says
+/// which).
 template <class R, class F>
 using stream_result_t = checked_result_t<F, std::ranges::range_reference_t<R>>;
 

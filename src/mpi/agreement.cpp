@@ -21,16 +21,16 @@ place check_environment(MPI_Comm comm) {
   MPI_Initialized(&flag);
   if (!flag) {
     throw std::logic_error(
-        "parmap::mpi::parallel_map: MPI is not initialized; call MPI_Init_thread(&argc, &argv, "
+        "parmap::mpi: MPI is not initialized; call MPI_Init_thread(&argc, &argv, "
         "MPI_THREAD_FUNNELED, &provided) first");
   }
   MPI_Finalized(&flag);
-  if (flag) throw std::logic_error("parmap::mpi::parallel_map: MPI is already finalized");
+  if (flag) throw std::logic_error("parmap::mpi: MPI is already finalized");
   int level = MPI_THREAD_SINGLE;
   check(MPI_Query_thread(&level), "MPI_Query_thread");
   if (level < MPI_THREAD_FUNNELED) {
     throw std::logic_error(
-        "parmap::mpi::parallel_map: MPI was initialized with MPI_THREAD_SINGLE, but parmap runs "
+        "parmap::mpi: MPI was initialized with MPI_THREAD_SINGLE, but parmap runs "
         "threads inside each rank; initialize with MPI_Init_thread(..., MPI_THREAD_FUNNELED, "
         "...) or higher");
   }
@@ -38,18 +38,18 @@ place check_environment(MPI_Comm comm) {
     check(MPI_Is_thread_main(&flag), "MPI_Is_thread_main");
     if (!flag) {
       throw std::logic_error(
-          "parmap::mpi::parallel_map: MPI runs at MPI_THREAD_FUNNELED, which allows MPI calls "
+          "parmap::mpi: MPI runs at MPI_THREAD_FUNNELED, which allows MPI calls "
           "from the main thread only; call it from the main thread or initialize MPI with "
           "MPI_THREAD_SERIALIZED or higher");
     }
   }
   if (comm == MPI_COMM_NULL) {
-    throw std::invalid_argument("parmap::mpi::parallel_map: the communicator is MPI_COMM_NULL");
+    throw std::invalid_argument("parmap::mpi: the communicator is MPI_COMM_NULL");
   }
   check(MPI_Comm_test_inter(comm, &flag), "MPI_Comm_test_inter");
   if (flag) {
     throw std::invalid_argument(
-        "parmap::mpi::parallel_map: intercommunicators are not supported; pass an "
+        "parmap::mpi: intercommunicators are not supported; pass an "
         "intracommunicator (MPI_Intercomm_merge makes one)");
   }
   place where{0, 1};
@@ -69,7 +69,7 @@ std::string check_local(const parmap::options& local) {
 
 void check_root(const parmap::mpi::options& opt, place where) {
   if (opt.root < 0 || opt.root >= where.size) {
-    throw std::invalid_argument("parmap::mpi::parallel_map: mpi::options::root is " +
+    throw std::invalid_argument("parmap::mpi: mpi::options::root is " +
                                 std::to_string(opt.root) + " but the communicator has " +
                                 std::to_string(where.size) + " rank" +
                                 (where.size == 1 ? "" : "s"));
@@ -96,7 +96,7 @@ std::size_t agree(MPI_Comm comm, place where, const parmap::mpi::options& opt,
   check(MPI_Allreduce(MPI_IN_PLACE, v, static_cast<int>(std::size(v)), MPI_UINT64_T, MPI_MAX, comm),
         "MPI_Allreduce");
 
-  const std::string prefix = "parmap::mpi::parallel_map: ";
+  const std::string prefix = "parmap::mpi: ";
   const auto differs = [&](std::size_t at, const char* name, auto as) {
     const auto high = v[at];
     const auto low = ~v[at + 1];

@@ -1,5 +1,5 @@
-// parmap::mpi::parallel_map's entry into the untyped engine: checks the arguments, then runs
-// the call as this rank's part requires. The parts, by job:
+// The entry of parmap::mpi::parallel_map and parallel_for into the untyped engine: checks the
+// arguments, then runs the call as this rank's part requires. The parts, by job:
 //   agreement.{hpp,cpp}  what every rank checks and agrees on before any work
 //   dealer.{hpp,cpp}     the root: the call's rules, the deal, the outcome
 //   worker.{hpp,cpp}     the other ranks: map what is dealt, send the results back
@@ -23,7 +23,7 @@ void run(MPI_Comm comm, place where, const parmap::mpi::options& opt, const parm
   const std::string problem = local_problem.empty() ? check_local(local) : local_problem;
   if (where.size == 1) {
     check_root(opt, where);
-    if (!problem.empty()) throw std::invalid_argument("parmap::mpi::parallel_map: " + problem);
+    if (!problem.empty()) throw std::invalid_argument("parmap::mpi: " + problem);
     run_alone(opt, local, input_size, ops);
     return;
   }

@@ -1,8 +1,8 @@
 #pragma once
-// The untyped half of parmap::mpi::parallel_map, compiled once in src/mpi/: argument
-// agreement, dealing chunks, the message protocol, the call's rules and termination. The typed
-// half (mpi.hpp) hands it one object whose virtual functions work on whole chunks, so the
-// engine never sees an element type and the header never sees the protocol.
+// The untyped half of parmap::mpi::parallel_map and parallel_for, compiled once in src/mpi/:
+// argument agreement, dealing chunks, the message protocol, the call's rules and termination.
+// The typed half (mpi.hpp) hands it one object whose virtual functions work on whole chunks, so
+// the engine never sees an element type and the header never sees the protocol.
 
 #include <mpi.h>
 
@@ -39,12 +39,13 @@ class chunk_ops {
  public:
   /// Root: appends the serialized items [begin, end) to `out`.
   virtual void write_items(std::size_t begin, std::size_t end, writer& out) = 0;
-  /// Root: maps items [begin, end) on this rank with parmap::parallel_map and `local`, and
-  /// keeps the results. Runs on a helper thread, while the other functions run on the caller's.
+  /// Root: maps items [begin, end) on this rank with a local parmap call and `local`, and
+  /// keeps the results (parallel_for has none). Runs on a helper thread, while the other
+  /// functions run on the caller's.
   virtual void map_here(std::size_t begin, std::size_t end, const parmap::options& local) = 0;
   /// Root: reads the serialized results of [begin, end) that another rank computed.
   virtual void read_results(std::size_t begin, std::size_t end, reader& in) = 0;
-  /// Other ranks: reads end - begin items from `in`, maps them with parmap::parallel_map and
+  /// Other ranks: reads the chunk's items from `in`, maps them with a local parmap call and
   /// `local`, appends the results to `out`.
   virtual void map_remote(std::size_t begin, std::size_t end, reader& in, writer& out,
                           const parmap::options& local) = 0;
