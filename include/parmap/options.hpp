@@ -59,7 +59,12 @@ struct options {
   ///    is max(1, min(usable_cpus(), ceil(CPU quota))); PARMAP_NUM_THREADS plays no part.
   /// The calling thread counts as one of them. At most N threads run the function.
   int threads = 0;
-  /// Items per chunk, the unit of scheduling, cancellation and progress. 0: automatic.
+  /// Items (indices, for parallel_for) per chunk: the unit of scheduling, cancellation and
+  /// progress, the same in every algorithm. 0: automatic, chosen from the size and threads.
+  /// In map_reduce each chunk is also one reduction block, folded left to right into one
+  /// partial result, so there it also fixes the result's bits (never the thread count or the
+  /// backend), and 0 means size / 256 items, whatever the threads. Streams use it only to scale
+  /// their automatic window. mpi::options::chunk, the items dealt to a rank, is another setting.
   std::size_t chunk = 0;
   /// How chunks are handed to threads (see schedule).
   parmap::schedule schedule = parmap::schedule::automatic;
