@@ -15,7 +15,7 @@
 void use(std::vector<double>& xs, const std::vector<std::string>& words) {
   parmap::parallel_for(xs.size(), [&](std::size_t i) { xs[i] *= 2; });
   parmap::parallel_for(0, xs.size(), [&](std::size_t i) { xs[i] += 1; });
-  parmap::parallel_for(-5, 5, [](int) {}, parmap::options{.threads = 2});
+  parmap::parallel_for(-5, 5, [](int) {}, {.threads = 2, .chunk = 4});
   auto doubled = parmap::parallel_map(xs, [](double x) { return 2 * x; });
   std::vector<double> out(xs.size());
   parmap::parallel_map_into(xs, out, [](double x) { return x + 1; });
