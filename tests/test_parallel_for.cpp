@@ -578,4 +578,15 @@ TEST_P(ParallelFor, DeadlinePassingDuringTheCallTimesOut) {
 
 PARMAP_INSTANTIATE_FOR_BACKENDS(ParallelFor);
 
+// ---- compile-time contract -------------------------------------------------------------------
+
+// Integers of every width and signedness are bounds; bool and characters are not numbers to
+// loop over (and a range is parallel_map's, or a loop over its indices).
+template <class B>
+concept counts_with = requires(B b) { parmap::parallel_for(b, [](auto) {}); };
+static_assert(counts_with<int> && counts_with<std::size_t> && counts_with<signed char> &&
+              counts_with<unsigned short> && counts_with<std::int64_t>);
+static_assert(!counts_with<bool> && !counts_with<char> && !counts_with<char32_t> &&
+              !counts_with<double>);
+
 }  // namespace

@@ -21,11 +21,17 @@
 namespace parmap {
 namespace detail {
 
-/// A type parallel_for takes as a bound: an integer type other than bool, at most as wide as
-/// std::size_t (so that every loop's length is a std::size_t).
+template <class T, class... Ts>
+inline constexpr bool is_one_of = (std::is_same_v<T, Ts> || ...);
+
+/// A type parallel_for takes as a bound: a signed or unsigned integer type (bool and the
+/// character types are not numbers to loop over), at most as wide as std::size_t, so that
+/// every loop's length is a std::size_t.
 template <class T>
-concept loop_bound = std::integral<T> && !std::same_as<std::remove_cv_t<T>, bool> &&
-                     sizeof(T) <= sizeof(std::size_t);
+concept loop_bound =
+    std::integral<T> &&
+    !is_one_of<std::remove_cv_t<T>, bool, char, wchar_t, char8_t, char16_t, char32_t> &&
+    sizeof(T) <= sizeof(std::size_t);
 
 /// The index type of a loop from a First to a Last: their common type, as in `first < last`.
 template <class First, class Last>
