@@ -33,7 +33,7 @@ concept loop_bound =
     !is_one_of<std::remove_cv_t<T>, bool, char, wchar_t, char8_t, char16_t, char32_t> &&
     sizeof(T) <= sizeof(std::size_t);
 
-/// The index type of a loop from a First to a Last: their common type, as in `first < last`.
+/// The index type of a loop from a First to a Last: their common type (std::common_type_t).
 template <class First, class Last>
 using loop_index_t = std::common_type_t<First, Last>;
 
