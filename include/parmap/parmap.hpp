@@ -10,6 +10,7 @@
 #include "parmap/options.hpp"
 #include "parmap/outcome.hpp"
 #include "parmap/parallel_map.hpp"
+#include "parmap/report.hpp"
 #include "parmap/stream.hpp"
 #include "parmap/topology.hpp"
 #include "parmap/zip.hpp"
