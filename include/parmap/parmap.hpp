@@ -13,4 +13,5 @@
 #include "parmap/report.hpp"
 #include "parmap/stream.hpp"
 #include "parmap/topology.hpp"
+#include "parmap/tune.hpp"
 #include "parmap/zip.hpp"
