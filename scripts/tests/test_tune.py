@@ -1,0 +1,139 @@
+"""Tests of the report scripts on what parmap::tune writes for a user's own loop
+(tune_fixture.json, a hand-written tune run): the context's bench_mode is "tune", the workload
+is the user's name ("resize-images"), the calls go through map, each setting was measured as
+often as successive halving kept it (1 to 4 calls), and the schedule x chunk sweep at full
+threads is partial (settings dropped before their first call are missing)."""
+
+import copy
+import importlib.util
+import io
+import json
+import os
+import sys
+import tempfile
+import unittest
+from contextlib import redirect_stdout
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+import parmap_results as pr  # noqa: E402
+
+TUNE_FIXTURE = os.path.join(HERE, "tune_fixture.json")
+BENCH_FIXTURE = os.path.join(HERE, "fixture.json")
+HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+WORKLOAD = "resize-images"
+BEST = f"{WORKLOAD}/threads/n:64/api:map/threads:4/schedule:dynamic/chunk:1/placement:none"
+
+
+def tune_data():
+    with open(TUNE_FIXTURE, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def renamed(data, workload):
+    """The tune run with the user's workload named `workload`."""
+    data = copy.deepcopy(data)
+    old = data["context"]["tune_workload"]
+    data["context"]["tune_workload"] = workload
+    data["context"]["tune_best"] = data["context"]["tune_best"].replace(old + "/", workload + "/")
+    for entry in data["benchmarks"]:
+        for key in ("name", "run_name"):
+            entry[key] = entry[key].replace(old + "/", workload + "/")
+    return data
+
+
+def write_json(data, directory, name):
+    path = os.path.join(directory, name)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    return path
+
+
+class TuneRun(unittest.TestCase):
+    def setUp(self):
+        self.run = pr.load(TUNE_FIXTURE)
+
+    def test_the_users_workload(self):
+        self.assertTrue(self.run.is_tune)
+        self.assertEqual(self.run.user_workloads(), [WORKLOAD])
+        self.assertEqual(pr.scaling_workloads(self.run), [WORKLOAD])
+        self.assertEqual(pr.sweep_workloads(self.run), [WORKLOAD])
+        # parmap-bench's runs have none, and keep their own lists.
+        bench = pr.load(BENCH_FIXTURE)
+        self.assertFalse(bench.is_tune)
+        self.assertEqual(bench.user_workloads(), [])
+        self.assertEqual(pr.scaling_workloads(bench), pr.SCALING_WORKLOADS)
+
+    def test_uneven_repetitions(self):
+        self.assertEqual(len(self.run.cases), 20)
+        best = self.run.find(WORKLOAD, "threads", threads=4, schedule="dynamic", chunk=1)[0]
+        self.assertEqual(best.repetitions, 4)
+        self.assertAlmostEqual(best.time_us, 16450.0)  # median of 16.3, 16.4, 16.5, 16.6 ms
+        self.assertEqual(self.run.get(WORKLOAD, "serial", threads=1).repetitions, 3)
+        self.assertEqual(self.run.get(WORKLOAD, "threads", threads=2).repetitions, 1)
+        self.assertEqual(best.counters["items"], 64)
+
+    def test_the_default_case_is_the_map_call(self):
+        self.assertEqual(self.run.defaults(WORKLOAD)["api"], "map")
+        self.assertAlmostEqual(self.run.get(WORKLOAD, "threads", threads=4).time_us, 18200.0)
+        self.assertAlmostEqual(pr.baseline_us(self.run, WORKLOAD), 64000.0)
+        self.assertEqual(pr.scaling_points(self.run, WORKLOAD, "tbb"),
+                         [(1, 66000.0), (2, 34000.0), (4, 17400.0)])
+        table = pr.full_thread_speedups(self.run)
+        self.assertAlmostEqual(table[WORKLOAD]["tbb"], 64000.0 / 17400.0)
+
+    def test_backends_are_those_tune_ran(self):
+        self.assertEqual(self.run.backends, ["serial", "threads", "tbb"])
+        self.assertEqual(self.run.parallel_backends, ["threads", "tbb"])
+        self.assertEqual(self.run.partners, {})
+
+    def test_parmap_bench_settings_do_not_apply(self):
+        # A tune run is not a parmap-bench run from before the settings were recorded.
+        for key in pr.LEGACY_CONTEXT:
+            self.assertIsNone(self.run.setting(key), key)
+        self.assertEqual(self.run.setting("tune_items"), "64")
+
+    def test_partial_sweep(self):
+        rows = {r["backend"]: r for r in pr.sweep_summary(self.run, WORKLOAD)}
+        self.assertEqual((rows["threads"]["cases"], rows["tbb"]["cases"]), (10, 5))
+        self.assertEqual((rows["threads"]["best_schedule"], rows["threads"]["best_chunk"]),
+                         ("dynamic", 1))
+        self.assertAlmostEqual(rows["tbb"]["ratio"], 17400.0 / 16950.0)
+
+    def test_tune_summary(self):
+        s = pr.tune_summary(self.run, WORKLOAD)
+        self.assertEqual(s["best"].name, BEST)
+        self.assertEqual(s["best_from"], "tune")
+        self.assertEqual((s["items"], s["input_items"], s["budget_ms"], s["rounds"]),
+                         (64, 10000, 2000, 3))
+        self.assertAlmostEqual(s["speedup"], 64000.0 / 16450.0)
+        self.assertEqual(len(s["settings"]), 20)
+        self.assertIs(s["settings"][0], s["best"])
+        self.assertIsNone(pr.tune_summary(self.run, "compute"))
+
+    def test_without_tune_best_the_fastest_is_best(self):
+        data = tune_data()
+        del data["context"]["tune_best"]
+        s = pr.tune_summary(pr.from_json(data), WORKLOAD)
+        self.assertEqual((s["best"].name, s["best_from"]), (BEST, "fastest"))
+
+    def test_a_workload_named_like_one_of_parmap_bench(self):
+        for name in ("compute", "latency", "mpi", "chunks"):
+            run = pr.from_json(renamed(tune_data(), name))
+            self.assertEqual(run.user_workloads(), [name])
+            self.assertEqual(run.defaults(name)["api"], "map")
+            self.assertTrue(pr.bounded_by_cpus(run, name))
+            self.assertEqual(run.tune_best().name, BEST.replace(WORKLOAD, name))
+
+    def test_a_users_workload_in_a_parmap_bench_run(self):
+        data = tune_data()
+        data["context"] = pr.load(BENCH_FIXTURE).context
+        run = pr.from_json(data)
+        self.assertFalse(run.is_tune)
+        self.assertEqual(run.user_workloads(), [WORKLOAD])
+        self.assertAlmostEqual(pr.baseline_us(run, WORKLOAD), 64000.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
