@@ -135,5 +135,93 @@ class TuneRun(unittest.TestCase):
         self.assertAlmostEqual(pr.baseline_us(run, WORKLOAD), 64000.0)
 
 
+@unittest.skipUnless(HAVE_MATPLOTLIB, "matplotlib is not installed for this python")
+class TuneReport(unittest.TestCase):
+    def report(self, data=None):
+        """report.md of the tune fixture (or of `data`), and the files beside it."""
+        import report
+        with tempfile.TemporaryDirectory() as out:
+            path = TUNE_FIXTURE if data is None else write_json(data, out, "tune.json")
+            with redirect_stdout(io.StringIO()):
+                self.assertEqual(report.main([path, "--out", out]), 0)
+            with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+                return f.read(), set(os.listdir(out))
+
+    def test_report_of_a_tune_run(self):
+        text, files = self.report()
+        self.assertIn("# parmap::tune report: resize-images on tunehost, 2026-03-04", text)
+        self.assertIn("## Tuning: resize-images", text)
+        self.assertIn("`parmap::tune` measured `resize-images` on 64 items per call (the whole "
+                      "input holds 10,000) within a budget of 2000 ms: 20 settings, 34 calls in "
+                      "all, 3 rounds of successive halving.", text)
+        self.assertIn("**Best setting:** the threads backend, 4 threads, schedule dynamic, "
+                      "chunk 1: 16.4 ms per call (257 µs per item), the median of 4 calls; "
+                      "3.89× the serial backend's 64 ms (efficiency 97%).", text)
+        self.assertIn("`parmap::options{.backend = parmap::backend::threads, .threads = 4, "
+                      ".chunk = 1, .schedule = parmap::schedule::dynamic}`", text)
+        self.assertIn("With parmap's defaults on this machine (the threads backend, 4 threads, "
+                      "schedule automatic, chunk automatic) a call takes 18.2 ms, 1.11× the best "
+                      "setting's time.", text)
+        self.assertIn("| 1 | threads ★ | 4 | dynamic | 1 | 16.4 ms | 4 | 2% | 3.89× |", text)
+        self.assertIn("| 18 | serial | 1 | automatic | auto | 64 ms | 3 | 2% | 1.00× |", text)
+        self.assertIn("| mode | parmap::tune, successive halving, 3 rounds within 2000 ms; thread "
+                      "counts 1,2,4 |", text)
+        self.assertIn("| resize-images | tbb | 3.68× | 92% |", text)  # scaling at full threads
+        self.assertIn("| resize-images | 0.041 | 0.039 |", text)  # Amdahl fit
+        self.assertIn("| threads | 18.2 ms | 16.4 ms | dynamic, 1 | 1.11× ⚠ | 10 |", text)
+        for graph in ("speedup", "efficiency", "amdahl", "chunks-resize-images"):
+            self.assertIn(graph + ".png", files)
+            self.assertIn(graph + ".svg", files)
+            self.assertIn(f"({graph}.png)", text)
+
+    def test_nothing_of_parmap_bench_in_a_tune_report(self):
+        text, files = self.report()
+        for word in ("Overhead", "overhead ratio", "hand-written", "raw_", "latency", "idle", "wake",
+                     "Memory", "triangular", "Mandelbrot", "placement", "sleeping", "| flags |",
+                     "git commit", "`?`", "µs/item", "us/item", "repetitions;"):
+            self.assertNotIn(word, text)
+        self.assertEqual({f for f in files if f.endswith(".png")},
+                         {"speedup.png", "efficiency.png", "amdahl.png",
+                          "chunks-resize-images.png"})
+
+    def test_default_folder_is_named_after_the_workload(self):
+        import report
+        self.assertEqual(os.path.relpath(report.default_out(pr.load(TUNE_FIXTURE)), report.REPO),
+                         os.path.join("results", "resize-images-tunehost-2026-03-04"))
+        self.assertEqual(os.path.relpath(report.default_out(pr.load(BENCH_FIXTURE)), report.REPO),
+                         os.path.join("results", "fixturehost-2026-01-02"))
+
+    def test_a_faster_median_than_tunes_choice_is_pointed_out(self):
+        data = tune_data()
+        for entry in data["benchmarks"]:
+            if "/threads:4/schedule:guided/chunk:0/" in entry["name"]:
+                entry["real_time"] = 16.0e6
+        text, _ = self.report(data)
+        self.assertIn("The fastest median, 16 ms (the threads backend, 4 threads, schedule "
+                      "guided, chunk automatic), is not tune's choice: it rests on 1 call "
+                      "against 4", text)
+        self.assertIn("| 2 | threads ★ | 4 | dynamic | 1 |", text)
+
+    def test_a_workload_named_compute_is_the_users(self):
+        import parmap_plots as plots
+        data = renamed(tune_data(), "compute")
+        run = pr.from_json(data)
+        self.assertEqual(plots.workload_title([run], "compute"), "compute (64 items per call)")
+        text, files = self.report(data)
+        self.assertIn("## Tuning: compute", text)
+        self.assertNotIn("compute-bound", text)
+        self.assertIn("chunks-compute.png", files)
+
+    def test_a_users_workload_in_a_parmap_bench_run(self):
+        with open(BENCH_FIXTURE, encoding="utf-8") as f:
+            data = json.load(f)
+        data["benchmarks"] += tune_data()["benchmarks"]
+        text, files = self.report(data)
+        self.assertIn("## Schedule and chunk size: resize-images", text)
+        self.assertIn("chunks-resize-images.png", files)
+        # That run's full thread count is 2.
+        self.assertIn("| resize-images | threads | 1.94× | 97% |", text)
+        self.assertIn("## Overhead against the hand-written loops", text)  # parmap-bench's own
+
 if __name__ == "__main__":
     unittest.main()
