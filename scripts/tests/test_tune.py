@@ -223,5 +223,71 @@ class TuneReport(unittest.TestCase):
         self.assertIn("| resize-images | threads | 1.94× | 97% |", text)
         self.assertIn("## Overhead against the hand-written loops", text)  # parmap-bench's own
 
+
+@unittest.skipUnless(HAVE_MATPLOTLIB, "matplotlib is not installed for this python")
+class TuneCompare(unittest.TestCase):
+    def compare(self, second, *extra):
+        """compare.md of the tune fixture against `second` (JSON data), and the files."""
+        import compare
+        with tempfile.TemporaryDirectory() as out:
+            path = write_json(second, out, "second.json")
+            with redirect_stdout(io.StringIO()):
+                self.assertEqual(compare.main([TUNE_FIXTURE, path, "--labels", "a,b", "--out", out]
+                                              + list(extra)), 0)
+            with open(os.path.join(out, "compare.md"), encoding="utf-8") as f:
+                return f.read(), set(os.listdir(out))
+
+    def test_two_commits_of_the_users_code(self):
+        data = tune_data()
+        for entry in data["benchmarks"]:
+            if entry["name"].split("/")[1] != "serial":
+                entry["real_time"] *= 0.8  # the parallel part got faster
+        text, files = self.compare(data)
+        self.assertIn("compare-speedup.png", files)
+        self.assertIn("![scaling compared](compare-speedup.png)", text)
+        self.assertIn("## What parmap::tune chose", text)
+        self.assertIn("| a | resize-images | 64 | `resize-images/threads/n:64/api:map/threads:4/"
+                      "schedule:dynamic/chunk:1` | 16.4 ms | 3.89× |", text)
+        self.assertIn("| b | resize-images | 64 |", text)
+        self.assertIn("| parmap 0.2.0 |", text)
+        # The scaling cases and tune's choice, by default; the serial baseline unchanged.
+        self.assertIn("## Time ratios (8 shared cases; > 1: slower than a)", text)
+        self.assertIn("| resize-images/serial/n:64/api:map/threads:1 | 64 ms | 64 ms | 1.00× |",
+                      text)
+        self.assertIn("| resize-images/threads/n:64/api:map/threads:4/schedule:dynamic/chunk:1 ★ "
+                      "| 16.4 ms | 13.2 ms | 0.80× |", text)
+        self.assertNotIn("Harness settings that differ", text)
+        text, _ = self.compare(data, "--all")
+        self.assertIn("## Time ratios (20 shared cases", text)
+
+    def test_two_machines(self):
+        # Another machine: 2 CPUs, so a scaling sweep to 2 threads and a chunk sweep at 2.
+        data = tune_data()
+        data["context"].update({"host_name": "small", "logical_cpus": "2",
+                                "physical_cores": "2", "full_threads": "2",
+                                "thread_counts": "1,2", "tune_best": BEST.replace(
+                                    "threads:4/", "threads:2/")})
+        data["benchmarks"] = [e for e in data["benchmarks"] if "/threads:4/" not in e["name"]]
+        data["benchmarks"].append(dict(data["benchmarks"][-1], name=BEST.replace(
+            "threads:4/", "threads:2/"), run_name=BEST.replace("threads:4/", "threads:2/"),
+            real_time=32.0e6, repetitions=1, repetition_index=0))
+        text, files = self.compare(data)
+        self.assertIn("| `thread_counts` | 1,2,4 | 1,2 |", text)
+        self.assertIn("## Time ratios (5 shared cases", text)  # serial, 1 and 2 threads
+        self.assertIn("| b | resize-images | 64 | `resize-images/threads/n:64/api:map/threads:2/"
+                      "schedule:dynamic/chunk:1` | 32 ms | 2.00× |", text)
+        self.assertNotIn("★ |", text)  # each run's choice is its own
+
+    def test_different_samples_are_not_like_for_like(self):
+        data = tune_data()
+        data["context"]["tune_items"] = "128"
+        for entry in data["benchmarks"]:
+            for key in ("name", "run_name"):
+                entry[key] = entry[key].replace("/n:64/", "/n:128/")
+        text, _ = self.compare(data)
+        self.assertIn("| `tune_items` | 64 | 128 |", text)
+        self.assertIn("The runs share no case: were they tuned on different workloads", text)
+
+
 if __name__ == "__main__":
     unittest.main()
