@@ -169,6 +169,9 @@ def speedup(run: pr.Run, out_dir: str, metric: str = "speedup"):
         _cpu_marks(ax, run)
         ax.set_title(workload_title([run], w))
     handles, labels = _legend_entries(run, axes)
+    if not handles:  # only the serial backend ran (a one-CPU machine, --backends=serial)
+        plt.close(fig)
+        return None
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 9),
                bbox_to_anchor=(0.5, -0.02))
     fig.suptitle(("Speedup" if metric == "speedup" else "Parallel efficiency") +

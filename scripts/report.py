@@ -257,6 +257,8 @@ def _threads(n) -> str:
 
 def _why_stops(run: pr.Run, w: str, stop, best_pts) -> str:
     top_p, top_s = best_pts[-1]
+    if len(best_pts) < 2:
+        return f"one thread count measured ({top_p})"
     if not pr.bounded_by_cpus(run, w):
         if top_s > run.logical * 1.2:
             return (f"it keeps gaining past the {run.logical} CPUs ({top_s:.1f}× at {top_p} "
@@ -303,6 +305,9 @@ def scaling_section(run: pr.Run, graphs) -> list:
         stop = pr.scaling_stop(pts)
         out.append(f"| {w} | {best} | {s:.2f}× | {s / run.full_threads:.0%} | "
                    f"{_why_stops(run, w, stop, pts)} |")
+    if out[-1] == "|---|---|---:|---:|---|":
+        out[-2:] = ["No parallel case at the full thread count beside a serial one: no speedup "
+                    "to show."]
     return out
 
 

@@ -176,9 +176,9 @@ class TuneReport(unittest.TestCase):
 
     def test_nothing_of_parmap_bench_in_a_tune_report(self):
         text, files = self.report()
-        for word in ("Overhead", "overhead ratio", "hand-written", "raw_", "latency", "idle", "wake",
-                     "Memory", "triangular", "Mandelbrot", "placement", "sleeping", "| flags |",
-                     "git commit", "`?`", "µs/item", "us/item", "repetitions;"):
+        for word in ("Overhead", "overhead ratio", "hand-written", "raw_", "latency", "idle",
+                     "wake", "Memory", "triangular", "Mandelbrot", "placement", "sleeping",
+                     "| flags |", "git commit", "`?`", "µs/item", "us/item", "repetitions;"):
             self.assertNotIn(word, text)
         self.assertEqual({f for f in files if f.endswith(".png")},
                          {"speedup.png", "efficiency.png", "amdahl.png",
@@ -188,7 +188,8 @@ class TuneReport(unittest.TestCase):
         import report
         self.assertEqual(os.path.relpath(report.default_out(pr.load(TUNE_FIXTURE)), report.REPO),
                          os.path.join("results", "resize-images-tunehost-2026-03-04"))
-        self.assertEqual(os.path.relpath(report.default_out(pr.load(BENCH_FIXTURE)), report.REPO),
+        bench = pr.load(BENCH_FIXTURE)
+        self.assertEqual(os.path.relpath(report.default_out(bench), report.REPO),
                          os.path.join("results", "fixturehost-2026-01-02"))
 
     def test_a_faster_median_than_tunes_choice_is_pointed_out(self):
@@ -211,6 +212,16 @@ class TuneReport(unittest.TestCase):
         self.assertIn("## Tuning: compute", text)
         self.assertNotIn("compute-bound", text)
         self.assertIn("chunks-compute.png", files)
+
+    def test_a_run_of_the_serial_backend_alone(self):
+        data = tune_data()
+        data["context"]["tune_best"] = data["benchmarks"][0]["name"]
+        data["benchmarks"] = [e for e in data["benchmarks"] if "/serial/" in e["name"]]
+        text, files = self.report(data)
+        self.assertIn("**Best setting:** the serial backend: 64 ms per call", text)
+        self.assertIn("`parmap::options{.backend = parmap::backend::serial}`", text)
+        self.assertIn("No parallel case at the full thread count beside a serial one", text)
+        self.assertNotIn("speedup.png", files)
 
     def test_a_users_workload_in_a_parmap_bench_run(self):
         with open(BENCH_FIXTURE, encoding="utf-8") as f:
