@@ -457,12 +457,6 @@ def scaling_workloads(run: Run) -> list:
     return [w for w in SCALING_WORKLOADS if not run.is_tune] + run.user_workloads()
 
 
-def sweep_workloads(run: Run) -> list:
-    """The run's workloads swept over schedules x chunks with items of unequal cost:
-    parmap-bench's imbalanced ones, then the user's."""
-    return [w for w in ("triangular", "mandelbrot") if not run.is_tune] + run.user_workloads()
-
-
 def bounded_by_cpus(run: Run, workload: str) -> bool:
     """Whether a workload's ideal speedup stops at the CPU count: all but parmap-bench's
     latency workload, whose items sleep."""

@@ -58,7 +58,6 @@ class TuneRun(unittest.TestCase):
         self.assertTrue(self.run.is_tune)
         self.assertEqual(self.run.user_workloads(), [WORKLOAD])
         self.assertEqual(pr.scaling_workloads(self.run), [WORKLOAD])
-        self.assertEqual(pr.sweep_workloads(self.run), [WORKLOAD])
         # parmap-bench's runs have none, and keep their own lists.
         bench = pr.load(BENCH_FIXTURE)
         self.assertFalse(bench.is_tune)
