@@ -50,7 +50,7 @@ SCALING_WORKLOADS = ["compute", "memory", "triangular", "mandelbrot", "latency",
 # parmap-bench's own workloads (the MPI benchmark's are named mpi/...); any other workload of a
 # run is a user's (see Run.user_workloads).
 BENCH_WORKLOADS = ["overhead", "wake", "memory", "compute", "triangular", "mandelbrot", "latency",
-                   "chunks", "files", "placement-compute", "placement-memory"]
+                   "chunks", "files", "placement-compute", "placement-memory", "tune"]
 BACKENDS = ["serial", "threads", "openmp", "tbb", "stdpar"]
 DEFAULTS = {"api": "into", "schedule": "automatic", "chunk": 0, "placement": "none"}
 
@@ -76,6 +76,7 @@ class Case:
     counters: dict = field(default_factory=dict)  # medians of the user counters
     repetitions: int = 1
     spread: float = 0.0  # (max - min) / median of the repetitions' times
+    label: str = ""  # Google Benchmark's label (parmap-bench's tune cases: the chosen setting)
 
     def param(self, key):
         return self.params.get(key, DEFAULTS.get(key))
@@ -412,8 +413,10 @@ def from_json(data, path: str = "<json>") -> Run:
                 params["threads"] = int(round(_median(threads)))
         med = _median(times)
         spread = (max(times) - min(times)) / med if med > 0 else 0.0
+        label = entries[0].get("label", "")
         cases.append(Case(name=name, workload=workload, impl=impl, params=params, time_us=med,
-                          counters=counters, repetitions=len(times), spread=spread))
+                          counters=counters, repetitions=len(times), spread=spread,
+                          label=label if isinstance(label, str) else ""))
     if not cases and not skipped:
         raise ResultsError(f"{path}: the 'benchmarks' list holds no results")
     run = Run(path, context, cases, skipped)
@@ -638,6 +641,25 @@ def sweep_summary(run: Run, workload: str, threads=None):
                      "ratio": (auto.time_us / best.time_us) if auto else None,
                      "cases": len(cases)})
     return rows
+
+
+def tuned_against_sweep(run: Run, workload: str):
+    """parmap-bench's case tune/WORKLOAD (the setting parmap::tune chose for a sweep workload,
+    measured after the sweep) against the fastest case of that workload's sweep at the same
+    thread count. None when the run has no such case. Keys: tuned_us, setting (the case's
+    label), tune_seconds, best_us, best (the fastest sweep case), ratio (tuned / best)."""
+    tuned = next((c for c in run.cases if c.workload == "tune" and c.impl == workload), None)
+    if tuned is None:
+        return None
+    threads = tuned.param("threads")
+    sweep = [c for c in run.find(workload, None, threads=threads, schedule=None, chunk=None)
+             if c.impl in run.parallel_backends]
+    if not sweep:
+        return None
+    best = min(sweep, key=lambda c: c.time_us)
+    return {"tuned_us": tuned.time_us, "setting": tuned.label,
+            "tune_seconds": tuned.counters.get("tune_seconds"), "best_us": best.time_us,
+            "best": best, "ratio": tuned.time_us / best.time_us}
 
 
 def full_thread_speedups(run: Run):

@@ -438,6 +438,15 @@ def sweep_section(run: pr.Run, workload: str, graph, what: str) -> list:
     good = [r for r in rows if r["ratio"] is not None and r["ratio"] <= 1.10]
     out += ["", f"*Reading.* {what} Automatic settings are within 10% of the best schedule "
             f"and chunk found for {len(good)} of {len(rows)} backends (✓)."]
+    tuned = pr.tuned_against_sweep(run, workload)
+    if tuned:
+        b = tuned["best"]
+        took = tuned["tune_seconds"]
+        out += ["", f"`parmap::tune` with its default budget ({took:.1f} s here) chose "
+                f"{tuned['setting'] or 'a setting'}: {fmt_us(tuned['tuned_us'])} a call, "
+                f"{fmt_ratio(tuned['ratio'])} the fastest case of the sweep above "
+                f"({b.impl}, {b.param('schedule')}, chunk {b.param('chunk') or 'automatic'}: "
+                f"{fmt_us(tuned['best_us'])}), measured right after it."]
     return out
 
 
