@@ -29,11 +29,7 @@ class call_state {
   /// participant, OpenMP's thread number, TBB's arena slot.
   void run_chunk(std::size_t begin, std::size_t end, std::size_t participant) noexcept {
     if (!rules_.may_start(begin)) return;
-    if (recorder_.on()) {
-      (void)recorder_.timed(participant, [&] { return body_(ctx_, begin, end, *this); });
-    } else {
-      (void)body_(ctx_, begin, end, *this);
-    }
+    (void)recorder_.timed(participant, [&] { return body_(ctx_, begin, end, *this); });
     rules_.finished(end - begin, end - 1);
   }
 
