@@ -25,9 +25,10 @@
 #include <utility>
 #include <vector>
 
-#include "parmap/detail/mpi_engine.hpp"
+#include "parmap/detail/call_recorder.hpp"
 #include "parmap/detail/indexed_input.hpp"
 #include "parmap/detail/misuse.hpp"
+#include "parmap/detail/mpi_engine.hpp"
 #include "parmap/errors.hpp"
 #include "parmap/mpi_serializer.hpp"
 #include "parmap/options.hpp"
@@ -211,14 +212,24 @@ auto located(std::size_t first, Item& item) {
   };
 }
 
-/// Runs `local_call`, the local parmap call over one chunk that starts at index `first` of the
-/// whole input, and returns what it returns; a stop or deadline that ends it leaves as a
-/// chunk_failure. The local call rethrows its lowest failing item's exception, which located()
-/// made a chunk_failure already.
+/// Runs `local_call(o)`, the local parmap call over one chunk that starts at index `first` of
+/// the whole input, and returns what it returns. `o` is `local` with its report going to
+/// `rank_report`, which sums this rank's chunks (local.report, per rank). A stop or deadline
+/// that ends the local call leaves as a chunk_failure; the local call rethrows its lowest
+/// failing item's exception, which located() made a chunk_failure already.
 template <class Call>
-decltype(auto) run_chunk(std::size_t first, Call&& local_call) {
+decltype(auto) run_chunk(std::size_t first, const parmap::options& local,
+                         parmap::detail::call_recorder& rank_report, Call&& local_call) {
+  parmap::call_report part;
+  struct add_to_rank {
+    parmap::detail::call_recorder& rank;
+    const parmap::call_report& part;
+    ~add_to_rank() { rank.merge(part); }
+  } const on_exit{rank_report, part};
+  parmap::options o = local;
+  o.report = rank_report.on() ? &part : nullptr;
   try {
-    return std::forward<Call>(local_call)();
+    return std::forward<Call>(local_call)(std::as_const(o));
   } catch (const parmap::timeout&) {
     throw chunk_failure{failure_kind::timeout, first, {}};
   } catch (const parmap::cancelled&) {
@@ -230,11 +241,22 @@ decltype(auto) run_chunk(std::size_t first, Call&& local_call) {
 /// result of the chunk's i-th item (`first` is the chunk's first index in the whole input).
 template <class T, class Item>
 std::vector<T> map_chunk(std::size_t first, std::size_t count, Item& item,
-                         const parmap::options& local) {
+                         const parmap::options& local,
+                         parmap::detail::call_recorder& rank_report) {
   auto each = located(first, item);
-  return run_chunk(first, [&] {
-    return parmap::parallel_map(std::views::iota(std::size_t{0}, count), each, local);
+  return run_chunk(first, local, rank_report, [&](const parmap::options& o) {
+    return parmap::parallel_map(std::views::iota(std::size_t{0}, count), each, o);
   });
+}
+
+/// The local thread count for a rank's report; bad options are the engine's to reject, on
+/// every rank alike, so they must not throw here.
+[[nodiscard]] inline int report_threads(const parmap::options& local) noexcept {
+  try {
+    return parmap::resolve_threads(local.threads);
+  } catch (...) {
+    return 1;
+  }
 }
 
 /// Everything one call's typed operations need, on any rank.
@@ -248,11 +270,16 @@ class typed_call final : public chunk_ops {
   using arg = worker_arg_t<reference, value>;
 
   /// `rank`: this rank in the call's communicator (named in the errors of catching outcomes).
-  typed_call(F& fn, int rank) : fn_(fn), rank_(rank) {}
+  /// `local`: this rank's options, whose report (if any) counts this rank's chunks.
+  typed_call(F& fn, int rank, const parmap::options& local)
+      : report(local.report, local.backend, local.schedule, report_threads(local), local.chunk),
+        fn_(fn),
+        rank_(rank) {}
 
   std::optional<input> in;                // on the root
   std::vector<std::optional<T>> results;  // on the root, one slot per item
   std::vector<T> gathered;                // on other ranks, with all_gather
+  parmap::detail::call_recorder report;   // local.report: this rank's local work
 
   void write_items(std::size_t begin, std::size_t end, writer& out) override {
     auto item = in->items();
@@ -265,7 +292,7 @@ class typed_call final : public chunk_ops {
     auto item = [this, begin, at = in->items()](std::size_t i) -> T {
       return std::invoke(fn_, at(begin + i));
     };
-    std::vector<T> out = map_chunk<T>(begin, end - begin, item, local);
+    std::vector<T> out = map_chunk<T>(begin, end - begin, item, local, report);
     seal(out, begin);
     for (std::size_t i = begin; i < end; ++i) results[i].emplace(std::move(out[i - begin]));
   }
@@ -280,7 +307,7 @@ class typed_call final : public chunk_ops {
     auto item = [this, &items](std::size_t i) -> T {
       return std::invoke(fn_, static_cast<arg>(items[i]));
     };
-    std::vector<T> mapped = map_chunk<T>(begin, end - begin, item, local);
+    std::vector<T> mapped = map_chunk<T>(begin, end - begin, item, local, report);
     seal(mapped, begin);
     for (const T& r : mapped) out.write(r);
   }
@@ -338,6 +365,10 @@ using map_result_t = std::remove_cvref_t<parmap::map_result_t<R, F>>;
 ///   deadline). One seen only once every chunk was dealt and started is not a failure: the
 ///   call succeeds, since nothing was left undone. Inside a chunk, the local call sees them
 ///   as usual.
+/// - local.report: per rank. Each rank's report sums the local calls of the chunks that rank
+///   mapped (items, chunks, per-thread items and busy time over its local threads), with the
+///   wall time of the whole call on that rank; filled on return and when the call throws.
+///   opt.report (mpi::call_report) is the root's view of the ranks.
 ///
 /// SPMD: every rank of `comm` calls it with the same `opt.root`, `opt.chunk` and
 /// `opt.all_gather`. Only the root's `input` is read; other ranks pass an empty range, or one
@@ -407,7 +438,7 @@ template <std::ranges::input_range R, class F>
                   "range's reference would pass it (items arrive as values on other ranks)");
 
     const detail::place where = detail::check_environment(comm);
-    call c(fn, where.rank);
+    call c(fn, where.rank, local);
     std::size_t input_size = 0;
     std::string rejection;
     try {
@@ -423,7 +454,13 @@ template <std::ranges::input_range R, class F>
     } catch (const std::exception& e) {
       rejection = std::string("could not read the input: ") + e.what();
     }
-    detail::run(comm, where, opt, local, input_size, rejection, c);
+    try {
+      detail::run(comm, where, opt, local, input_size, rejection, c);
+    } catch (...) {
+      c.report.publish();
+      throw;
+    }
+    c.report.publish();
 
     std::vector<T> out;
     if (where.rank == opt.root) {
@@ -444,7 +481,13 @@ namespace detail {
 template <class I, class F>
 class index_call final : public chunk_ops {
  public:
-  index_call(F& f, I first) : f_(f), first_(first) {}
+  /// `local`: this rank's options, whose report (if any) counts this rank's chunks.
+  index_call(F& f, I first, const parmap::options& local)
+      : report(local.report, local.backend, local.schedule, report_threads(local), local.chunk),
+        f_(f),
+        first_(first) {}
+
+  parmap::detail::call_recorder report;  // local.report: this rank's local work
 
   void write_items(std::size_t, std::size_t, writer& out) override {
     out.write(static_cast<std::uint64_t>(static_cast<std::make_unsigned_t<I>>(first_)));
@@ -468,7 +511,8 @@ class index_call final : public chunk_ops {
       std::invoke(f_, parmap::detail::nth_index(start, i));
     };
     auto each = located(begin, index);
-    run_chunk(begin, [&] { parmap::parallel_for(end - begin, each, local); });
+    run_chunk(begin, local, report,
+              [&](const parmap::options& o) { parmap::parallel_for(end - begin, each, o); });
   }
 
   F& f_;
@@ -488,6 +532,8 @@ class index_call final : public chunk_ops {
 /// - local.on_progress: the root's is called, counting the indices finished on every rank;
 /// - local.stop and local.deadline: one seen on any rank deals no further chunk, and every rank
 ///   throws parmap::cancelled or parmap::timeout.
+/// - local.report: per rank, the sum of the local calls of the chunks that rank ran, as for
+///   mpi::parallel_map.
 /// SPMD: every rank makes the call. Only the root's bounds are read: other ranks pass the same
 /// bounds, or an empty loop (first == last). MPI must be initialized as for
 /// mpi::parallel_map, and f must not make MPI calls.
@@ -513,8 +559,14 @@ void parallel_for(MPI_Comm comm, First first, Last last, F&& f, const parmap::op
       rejection = e.what();
     }
     detail::index_call<I, std::remove_reference_t<F>> c(
-        f, rejection.empty() ? static_cast<I>(first) : I{});
-    detail::run(comm, where, opt, local, length, rejection, c);
+        f, rejection.empty() ? static_cast<I>(first) : I{}, local);
+    try {
+      detail::run(comm, where, opt, local, length, rejection, c);
+    } catch (...) {
+      c.report.publish();
+      throw;
+    }
+    c.report.publish();
   }
 }
 

@@ -97,7 +97,7 @@ void check_count(N n) {
 /// returns is ignored. Everything else is parallel_map's: chunks of consecutive indices, the
 /// exception of the lowest index whose call threw is rethrown with its own type and no chunk
 /// after it starts; opt.stop and opt.deadline end the call with parmap::cancelled or
-/// parmap::timeout; opt.on_progress counts indices.
+/// parmap::timeout; opt.on_progress counts indices, and so do the items of opt.report.
 /// Throws std::invalid_argument, before any call of f, for bad options, when last < first, or
 /// when a bound does not fit I (a negative first beside an unsigned last). first == last calls
 /// nothing.
@@ -111,7 +111,6 @@ void parallel_for(First first, Last last, F&& f, const options& opt = {}) {
   if constexpr (std::invocable<F&, I>) {
     const detail::plan p = detail::make_plan(opt);
     const std::size_t n = detail::loop_length<I>(first, last);
-    if (n == 0) return;
     auto body = [start = static_cast<I>(first), &f](std::size_t i) {
       std::invoke(f, detail::nth_index(start, i));
     };

@@ -12,6 +12,8 @@
 #include "parmap/outcome.hpp"
 #include "parmap/parallel_for.hpp"
 #include "parmap/parallel_map.hpp"
+#include "parmap/report.hpp"
 #include "parmap/stream.hpp"
 #include "parmap/topology.hpp"
+#include "parmap/tune.hpp"
 #include "parmap/zip.hpp"

@@ -69,6 +69,23 @@ TEST_P(MpiFor, EveryIndexRunsOnceOnOneRank) {
   }
 }
 
+TEST_P(MpiFor, LocalReportCountsThisRanksIndices) {
+  // Each rank's local.report sums the chunks it ran: its items are the indices its own f saw,
+  // and the items of all ranks add up to the loop.
+  std::atomic<std::int64_t> seen_here{0};
+  parmap::call_report report;
+  report.items = 123'456;
+  parmap::options o = local();
+  o.report = &report;
+  parmap::mpi::parallel_for(
+      MPI_COMM_WORLD, 600, [&](int) { seen_here.fetch_add(1); }, o,
+      parmap::mpi::options{.chunk = 25});
+  EXPECT_EQ(static_cast<std::int64_t>(report.items), seen_here.load());
+  EXPECT_EQ(report.backend, GetParam());
+  const auto all = gather_all(static_cast<std::int64_t>(report.items));
+  EXPECT_EQ(std::accumulate(all.begin(), all.end(), std::int64_t{0}), 600);
+}
+
 TEST_P(MpiFor, WorkIsSpreadOverTheRanks) {
   if (size == 1) GTEST_SKIP() << "one rank";
   std::atomic<std::int64_t> mine{0};
