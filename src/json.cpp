@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <system_error>
+#include <unordered_set>
 
 namespace parmap::detail::json {
 namespace {
@@ -97,7 +98,7 @@ class reader {
       static constexpr char hex[] = "0123456789abcdef";
       return std::string("byte 0x") + hex[c >> 4] + hex[c & 0xF];
     }
-    return "'" + std::string(1, static_cast<char>(c)) + "'";
+    return {'\'', static_cast<char>(c), '\''};
   }
 
   [[nodiscard]] bool at_end() const noexcept { return pos_ >= text_.size(); }
@@ -167,6 +168,10 @@ class reader {
     enter(depth);
     ++pos_;  // '{'
     object o;
+    // The keys so far, once there are enough of them that scanning would be slow: a file with
+    // a million keys in one object must not take a million squared steps.
+    std::unordered_set<std::string> keys;
+    constexpr std::size_t scan_limit = 32;
     skip_space();
     if (peek() == '}') {
       ++pos_;
@@ -177,9 +182,16 @@ class reader {
       const std::size_t key_at = pos_;
       if (peek() != '"') fail("expected a string key, found " + here());
       std::string key = string_text();
-      for (const auto& member : o) {
-        if (member.first == key) fail_at(key_at, "duplicate key \"" + key + "\"");
+      bool duplicate = false;
+      if (o.size() < scan_limit) {
+        for (const auto& member : o) duplicate = duplicate || member.first == key;
+      } else {
+        if (keys.empty()) {
+          for (const auto& member : o) keys.insert(member.first);
+        }
+        duplicate = !keys.insert(key).second;
       }
+      if (duplicate) fail_at(key_at, "duplicate key \"" + key + "\"");
       skip_space();
       expect(':', "':'");
       skip_space();

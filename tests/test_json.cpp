@@ -127,6 +127,16 @@ TEST(JsonRead, RejectsWhatIsNotStrictJson) {
   }
 }
 
+TEST(JsonRead, DuplicateKeysInLargeObjects) {
+  std::string text = "{";
+  for (int i = 0; i < 1000; ++i) text += "\"k" + std::to_string(i) + "\": " + std::to_string(i) + ",";
+  EXPECT_EQ(json::parse(text + "\"last\": 0}").as_object().size(), 1001u);
+  EXPECT_NE(std::string(error_of(text + "\"k999\": 0}").what()).find("duplicate key \"k999\""),
+            std::string::npos);
+  EXPECT_NE(std::string(error_of(text + "\"k\\u0030\": 0}").what()).find("duplicate key \"k0\""),
+            std::string::npos);  // the same key, escaped
+}
+
 TEST(JsonRead, ErrorsSayLineAndColumn) {
   const json::parse_error e = error_of("{\n  \"a\": 1,\n  \"b\": tru\n}");
   EXPECT_EQ(e.line(), 3u);
