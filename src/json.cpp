@@ -119,12 +119,18 @@ class reader {
 
   value any(std::size_t depth) {
     switch (peek()) {
-      case '{': return object_value(depth);
-      case '[': return array_value(depth);
-      case '"': return string_value();
-      case 't': return literal("true", true);
-      case 'f': return literal("false", false);
-      case 'n': return literal("null", nullptr);
+      case '{':
+        return object_value(depth);
+      case '[':
+        return array_value(depth);
+      case '"':
+        return string_value();
+      case 't':
+        return literal("true", true);
+      case 'f':
+        return literal("false", false);
+      case 'n':
+        return literal("null", nullptr);
       default:
         if (peek() == '-' || (peek() >= '0' && peek() <= '9')) return number();
         fail("expected a JSON value, found " + here());
@@ -257,16 +263,35 @@ class reader {
     if (at_end()) fail("unterminated string");
     ++pos_;
     switch (c) {
-      case '"': out += '"'; return;
-      case '\\': out += '\\'; return;
-      case '/': out += '/'; return;
-      case 'b': out += '\b'; return;
-      case 'f': out += '\f'; return;
-      case 'n': out += '\n'; return;
-      case 'r': out += '\r'; return;
-      case 't': out += '\t'; return;
-      case 'u': break;
-      default: --pos_; fail("invalid escape \\" + here());
+      case '"':
+        out += '"';
+        return;
+      case '\\':
+        out += '\\';
+        return;
+      case '/':
+        out += '/';
+        return;
+      case 'b':
+        out += '\b';
+        return;
+      case 'f':
+        out += '\f';
+        return;
+      case 'n':
+        out += '\n';
+        return;
+      case 'r':
+        out += '\r';
+        return;
+      case 't':
+        out += '\t';
+        return;
+      case 'u':
+        break;
+      default:
+        --pos_;
+        fail("invalid escape \\" + here());
     }
     const std::size_t at = pos_ - 2;
     std::uint32_t cp = hex4();
@@ -387,13 +412,27 @@ void write_string(std::string& out, std::string_view s) {
       continue;
     }
     switch (u) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (u < 0x20) {
           out += "\\u00";
@@ -421,10 +460,18 @@ class writer {
 
   void any(std::string& out, const value& v, std::size_t level) const {
     switch (v.type()) {
-      case kind::null: out += "null"; return;
-      case kind::boolean: out += v.as_bool() ? "true" : "false"; return;
-      case kind::number: number(out, v); return;
-      case kind::string: write_string(out, v.as_string()); return;
+      case kind::null:
+        out += "null";
+        return;
+      case kind::boolean:
+        out += v.as_bool() ? "true" : "false";
+        return;
+      case kind::number:
+        number(out, v);
+        return;
+      case kind::string:
+        write_string(out, v.as_string());
+        return;
       case kind::array: {
         const array& a = v.as_array();
         if (a.empty()) {
@@ -504,26 +551,38 @@ parse_error::parse_error(std::size_t line, std::size_t column, const std::string
 
 std::string_view to_string(kind k) noexcept {
   switch (k) {
-    case kind::null: return "null";
-    case kind::boolean: return "boolean";
-    case kind::number: return "number";
-    case kind::string: return "string";
-    case kind::array: return "array";
-    case kind::object: return "object";
+    case kind::null:
+      return "null";
+    case kind::boolean:
+      return "boolean";
+    case kind::number:
+      return "number";
+    case kind::string:
+      return "string";
+    case kind::array:
+      return "array";
+    case kind::object:
+      return "object";
   }
   return "unknown";
 }
 
 kind value::type() const noexcept {
   switch (data_.index()) {
-    case 0: return kind::null;
-    case 1: return kind::boolean;
+    case 0:
+      return kind::null;
+    case 1:
+      return kind::boolean;
     case 2:
     case 3:
-    case 4: return kind::number;
-    case 5: return kind::string;
-    case 6: return kind::array;
-    default: return kind::object;
+    case 4:
+      return kind::number;
+    case 5:
+      return kind::string;
+    case 6:
+      return kind::array;
+    default:
+      return kind::object;
   }
 }
 
@@ -632,8 +691,8 @@ bool operator==(const value& a, const value& b) noexcept {
         return std::get<std::uint64_t>(a.data_) == std::get<std::uint64_t>(b.data_);
       }
       const std::int64_t s = ai != nullptr ? *ai : *bi;
-      const std::uint64_t u = ai != nullptr ? std::get<std::uint64_t>(b.data_)
-                                            : std::get<std::uint64_t>(a.data_);
+      const std::uint64_t u =
+          ai != nullptr ? std::get<std::uint64_t>(b.data_) : std::get<std::uint64_t>(a.data_);
       return s >= 0 && static_cast<std::uint64_t>(s) == u;
     }
     return a.as_double() == b.as_double();
@@ -650,7 +709,9 @@ bool is_valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
-value parse(std::string_view text) { return reader(text).document(); }
+value parse(std::string_view text) {
+  return reader(text).document();
+}
 
 std::string write(const value& v, int indent) {
   std::string out;

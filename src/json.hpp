@@ -23,6 +23,10 @@ namespace parmap::detail::json {
 /// shadow them.)
 enum class kind { null, boolean, number, string, array, object };
 
+/// The integer types a value stores exactly: all but bool (a bool is a JSON boolean).
+template <class T>
+concept integer = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+
 class value;
 /// A JSON array.
 using array = std::vector<value>;
@@ -61,8 +65,7 @@ class value {
   value(std::nullptr_t) noexcept {}
   value(bool b) noexcept : data_(b) {}
   /// Any integer type but bool, stored exactly.
-  template <class Int>
-    requires(std::is_integral_v<Int> && !std::is_same_v<Int, bool>)
+  template <integer Int>
   value(Int n) noexcept {
     if constexpr (std::is_signed_v<Int>) {
       data_ = static_cast<std::int64_t>(n);
@@ -111,8 +114,8 @@ class value {
   friend bool operator==(const value& a, const value& b) noexcept;
 
  private:
-  std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string,
-               json::array, json::object>
+  std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string, json::array,
+               json::object>
       data_ = nullptr;
 };
 

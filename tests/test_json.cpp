@@ -83,45 +83,45 @@ TEST(JsonRead, UnicodeEscapesAndUtf8) {
 
 TEST(JsonRead, RejectsWhatIsNotStrictJson) {
   for (const char* bad : {
-           "",                     // nothing
-           "   ",                  // only space
-           "{",                    // truncated
-           "{\"a\": 1",            // truncated
-           "[1, 2",                // truncated
-           "\"abc",                // unterminated string
-           "[1, 2,]",              // trailing comma
-           "{\"a\": 1,}",          // trailing comma
-           "{a: 1}",               // unquoted key
-           "{'a': 1}",             // single quotes
-           "{\"a\" 1}",            // no colon
+           "",                      // nothing
+           "   ",                   // only space
+           "{",                     // truncated
+           "{\"a\": 1",             // truncated
+           "[1, 2",                 // truncated
+           "\"abc",                 // unterminated string
+           "[1, 2,]",               // trailing comma
+           "{\"a\": 1,}",           // trailing comma
+           "{a: 1}",                // unquoted key
+           "{'a': 1}",              // single quotes
+           "{\"a\" 1}",             // no colon
            "{\"a\": 1, \"a\": 2}",  // duplicate key
-           "01",                   // leading zero
-           "-",                    // no digits
-           "1.",                   // no fraction digits
-           ".5",                   // no integer part
-           "1e",                   // no exponent digits
-           "+1",                   // plus sign
-           "NaN",                  // not JSON
-           "Infinity",             // not JSON
-           "tru",                  // truncated literal
-           "nul",                  // truncated literal
-           "True",                 // wrong case
-           "1 2",                  // two values
-           "{} x",                 // text after the value
-           "// c\n1",              // comments
-           "[1] /* c */",          // comments
-           "\"a\tb\"",             // raw control character
-           "\"\\x41\"",            // unknown escape
-           "\"\\u12\"",            // short \u
-           "\"\\ud800\"",          // lone high surrogate
-           "\"\\udc00\"",          // lone low surrogate
-           "\"\\ud800\\u0041\"",   // high surrogate, then no low one
-           "\"\xC3\"",             // truncated UTF-8
-           "\"\xC0\xAF\"",         // overlong UTF-8
-           "\"\xED\xA0\x80\"",     // a surrogate in UTF-8
+           "01",                    // leading zero
+           "-",                     // no digits
+           "1.",                    // no fraction digits
+           ".5",                    // no integer part
+           "1e",                    // no exponent digits
+           "+1",                    // plus sign
+           "NaN",                   // not JSON
+           "Infinity",              // not JSON
+           "tru",                   // truncated literal
+           "nul",                   // truncated literal
+           "True",                  // wrong case
+           "1 2",                   // two values
+           "{} x",                  // text after the value
+           "// c\n1",               // comments
+           "[1] /* c */",           // comments
+           "\"a\tb\"",              // raw control character
+           "\"\\x41\"",             // unknown escape
+           "\"\\u12\"",             // short \u
+           "\"\\ud800\"",           // lone high surrogate
+           "\"\\udc00\"",           // lone low surrogate
+           "\"\\ud800\\u0041\"",    // high surrogate, then no low one
+           "\"\xC3\"",              // truncated UTF-8
+           "\"\xC0\xAF\"",          // overlong UTF-8
+           "\"\xED\xA0\x80\"",      // a surrogate in UTF-8
            "\"\xF4\x90\x80\x80\"",  // past U+10FFFF
-           "\"\xFF\"",             // never valid in UTF-8
-           "\xEF\xBB\xBF{}",       // a byte order mark
+           "\"\xFF\"",              // never valid in UTF-8
+           "\xEF\xBB\xBF{}",        // a byte order mark
        }) {
     EXPECT_THROW((void)json::parse(bad), json::parse_error) << "accepted: " << bad;
   }
@@ -129,7 +129,8 @@ TEST(JsonRead, RejectsWhatIsNotStrictJson) {
 
 TEST(JsonRead, DuplicateKeysInLargeObjects) {
   std::string text = "{";
-  for (int i = 0; i < 1000; ++i) text += "\"k" + std::to_string(i) + "\": " + std::to_string(i) + ",";
+  for (int i = 0; i < 1000; ++i)
+    text += "\"k" + std::to_string(i) + "\": " + std::to_string(i) + ",";
   EXPECT_EQ(json::parse(text + "\"last\": 0}").as_object().size(), 1001u);
   EXPECT_NE(std::string(error_of(text + "\"k999\": 0}").what()).find("duplicate key \"k999\""),
             std::string::npos);
@@ -212,8 +213,12 @@ TEST(JsonWrite, StringsAreEscaped) {
   EXPECT_EQ(json::write(json::value(std::string("a\0b", 3)), -1), R"("a\u0000b")");
   // UTF-8 passes through; a byte that is not UTF-8 becomes U+FFFD, so the output parses.
   EXPECT_EQ(json::write(json::value("\xC3\xA9"), -1), "\"\xC3\xA9\"");
-  const std::string bad = json::write(json::value("a\xFF" "b\xC3"), -1);
-  EXPECT_EQ(bad, "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\"");
+  const std::string bad = json::write(json::value("a\xFF"
+                                                  "b\xC3"),
+                                      -1);
+  EXPECT_EQ(bad,
+            "\"a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD\"");
   EXPECT_NO_THROW((void)json::parse(bad));
 }
 
