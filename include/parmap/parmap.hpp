@@ -12,4 +12,5 @@
 #include "parmap/parallel_map.hpp"
 #include "parmap/stream.hpp"
 #include "parmap/topology.hpp"
+#include "parmap/wisdom.hpp"
 #include "parmap/zip.hpp"
