@@ -157,6 +157,9 @@ json::array entries_in(const fs::path& p) {
 }
 
 constexpr auto child_timeout = std::chrono::seconds(120);
+/// child_wisdom's exit status when it was asked to drop from root to nobody and could not (a
+/// container without CAP_SETUID, a user namespace without uid 65534).
+constexpr int no_unprivileged_child = 3;
 
 // ---- round trips ----------------------------------------------------------------------------
 
@@ -212,7 +215,9 @@ TEST(WisdomStore, KeepsNoCallState) {
   EXPECT_FALSE(back->stop.stop_possible());
   EXPECT_FALSE(back->on_progress);
   EXPECT_EQ(back->deadline, std::chrono::steady_clock::time_point::max());
-  const json::value& options = *entries_in(dir / "wisdom.json").at(0).find("options");
+  const json::array entries = entries_in(dir / "wisdom.json");
+  ASSERT_EQ(entries.size(), 1u);
+  const json::value& options = *entries[0].find("options");
   EXPECT_EQ(options.as_object().size(), 5u) << json::write(options);
 }
 
@@ -326,6 +331,9 @@ TEST(WisdomStore, ReadOnlyDirectoryThrowsNamingThePath) {
   fs::permissions(dir.path(), fs::perms::owner_write, fs::perm_options::remove);
   const auto st = parmap_test::run_child(
       "wisdom", {"store-one", file.string(), "resize-images", "8", "as-nobody"}, child_timeout);
+  if (st.exited && st.exit_code == no_unprivileged_child) {
+    GTEST_SKIP() << "running as root, and a child cannot become nobody: " << st.output;
+  }
   EXPECT_EQ(st.exit_code, 1) << st.describe();
   EXPECT_TRUE(contains(st.output, "threw: parmap: cannot")) << st.describe();
   EXPECT_TRUE(contains(st.output, file.string())) << st.describe();
@@ -636,6 +644,9 @@ TEST(WisdomCorrupt, AnUnreadableFile) {
   fs::permissions(file, fs::perms::none);
   const auto st = parmap_test::run_child(
       "wisdom", {"lookup", file.string(), "resize-images", "as-nobody"}, child_timeout);
+  if (st.exited && st.exit_code == no_unprivileged_child) {
+    GTEST_SKIP() << "running as root, and a child cannot become nobody: " << st.output;
+  }
   EXPECT_TRUE(st.ok()) << st.describe();
   EXPECT_TRUE(contains(st.output, "none")) << st.describe();
   EXPECT_TRUE(contains(st.output, "parmap: warning: wisdom file '" + file.string() +
