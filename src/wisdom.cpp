@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <limits>
@@ -75,9 +74,8 @@ void check_name(std::string_view name) {
     const auto c = static_cast<unsigned char>(name[i]);
     if (c < 0x20 || c == 0x7F) {
       throw std::invalid_argument(
-          "parmap: a wisdom name must not contain control characters "
-          "(byte " +
-          std::to_string(c) + " at offset " + std::to_string(i) + ")");
+          "parmap: a wisdom name must not contain control characters (byte " + std::to_string(c) +
+          " at offset " + std::to_string(i) + ")");
     }
   }
 }
@@ -113,6 +111,13 @@ std::string names_of(int count) {
   return list;
 }
 
+/// Why a call would reject this thread count, or "".
+std::string threads_problem(std::int64_t threads) {
+  if (threads <= max_threads && threads >= -max_threads) return {};
+  return "threads = " + std::to_string(threads) +
+         " is out of range (|threads| <= " + std::to_string(max_threads) + ")";
+}
+
 /// Why a call of this build could not use `o`'s stored fields, or "" when it could.
 std::string options_problem(const options& o) {
   if (to_string(o.backend) == "unknown") {
@@ -122,15 +127,12 @@ std::string options_problem(const options& o) {
     return "backend '" + std::string(to_string(o.backend)) +
            "' is not built into this build of parmap (available: " + available_list() + ")";
   }
-  if (o.threads > max_threads || o.threads < -max_threads) {
-    return "threads = " + std::to_string(o.threads) +
-           " is out of range (|threads| <= " + std::to_string(max_threads) + ")";
+  if (std::string problem = threads_problem(o.threads); !problem.empty()) return problem;
+  if (const auto s = static_cast<int>(o.schedule); s < 0 || s >= schedule_count) {
+    return "schedule " + std::to_string(s) + " is not a schedule";
   }
-  if (to_string(o.schedule) == "unknown") {
-    return "schedule " + std::to_string(static_cast<int>(o.schedule)) + " is not a schedule";
-  }
-  if (to_string(o.placement) == "unknown") {
-    return "placement " + std::to_string(static_cast<int>(o.placement)) + " is not a placement";
+  if (const auto p = static_cast<int>(o.placement); p < 0 || p >= placement_count) {
+    return "placement " + std::to_string(p) + " is not a placement";
   }
   return {};
 }
@@ -161,10 +163,9 @@ options options_from_json(const json::value& entry) {
   const std::string& b = member(v, "backend").as_string();
   o.backend = backend_from_string(b);  // std::invalid_argument naming the valid names
   const std::int64_t threads = member(v, "threads").as_int64();
-  if (threads > max_threads || threads < -max_threads) {
-    throw std::invalid_argument("threads = " + std::to_string(threads) +
-                                " is out of range (|threads| <= " + std::to_string(max_threads) +
-                                ")");
+  // Checked before it is narrowed to an int, so that the message shows the file's number.
+  if (std::string problem = threads_problem(threads); !problem.empty()) {
+    throw std::invalid_argument(problem);
   }
   o.threads = static_cast<int>(threads);
   const std::uint64_t chunk = member(v, "chunk").as_uint64();
@@ -365,21 +366,14 @@ file_content read_wisdom(const fs::path& path) {
 /// removed: removing it would let two writers hold locks on two different inodes.
 class writer_lock {
  public:
-  explicit writer_lock(const fs::path& wisdom_file) : path_(wisdom_file.string() + ".lock") {
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd_ < 0) fail("cannot open");
-    while (::flock(fd_, LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        const int err = errno;
-        ::close(fd_);
-        errno = err;
-        fail("cannot lock");
-      }
+  explicit writer_lock(const fs::path& wisdom_file)
+      : path_(wisdom_file.string() + ".lock"),
+        file_(::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666)) {
+    if (file_.get() < 0) fail("cannot open");
+    while (::flock(file_.get(), LOCK_EX) != 0) {
+      if (errno != EINTR) fail("cannot lock");
     }
   }
-  writer_lock(const writer_lock&) = delete;
-  writer_lock& operator=(const writer_lock&) = delete;
-  ~writer_lock() { ::close(fd_); }  // releases the lock
 
  private:
   [[noreturn]] void fail(const char* what) const {
@@ -388,7 +382,7 @@ class writer_lock {
   }
 
   fs::path path_;
-  int fd_ = -1;
+  file_descriptor file_;  // closing it releases the lock
 };
 
 /// Writes `text` to a new file beside `path` and renames it over `path`, so that a reader sees
