@@ -1,7 +1,8 @@
 // What one call costs: the overhead workload (a trivially cheap map over 1,000 and 10,000,000
 // items, through parallel_map and parallel_map_into, beside the raw loops; the same map through
-// parmap::catching, beside a plain map with results as large as its outcomes), the latency of a
-// call after the workers have been idle, and the memory-bound map against copy bandwidth.
+// parmap::catching, beside a plain map with results as large as its outcomes; the same map with
+// options::report set), the latency of a call after the workers have been idle, and the
+// memory-bound map against copy bandwidth.
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -141,6 +142,24 @@ void register_overhead(registry& reg) {
                   }
                 });
       }
+      // The same parallel_map_into with options::report set (api into_report), beside api
+      // into: what leaving the per-call report on costs. The report is also a counter source:
+      // the last call's chunks and overhead share.
+      const params p{.n = n, .api = "into_report", .threads = t};
+      reg.add(case_name("overhead", m, p), reg.estimate(call),
+              [data, m = m, p](benchmark::State& st) {
+                auto& d = data->get();
+                auto fn = [](double x) { return cheap(x); };
+                parmap::call_report report;
+                parmap::options o = p.options(m);
+                o.report = &report;
+                timed_loop(st, p, [&] {
+                  parmap::parallel_map_into(d.in, d.out, fn, o);
+                  benchmark::DoNotOptimize(d.out.data());
+                });
+                st.counters["report_chunks"] = static_cast<double>(report.chunks);
+                st.counters["report_overhead"] = report.overhead();
+              });
     }
   }
 }

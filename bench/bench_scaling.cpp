@@ -6,7 +6,9 @@
 #include <functional>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <numeric>
+#include <optional>
 
 #include "harness.hpp"
 #include "workloads.hpp"
@@ -88,7 +90,45 @@ struct compute_fn {
   return chunk_ladder(cfg.quick ? 8 : 2, block);
 }
 
-/// The scaling cases of an imbalanced workload, then its schedule x chunk sweep at full threads.
+/// parmap::tune with its default options over the workload's items, then the setting it chose,
+/// measured like the sweep's cases, right after them: case tune/WORKLOAD/n:N/api:into/threads:T
+/// (T the machine's threads), its label the chosen setting, counter tune_seconds what tuning
+/// took. Its time against the fastest case of the sweep is how close tune comes to the best a
+/// full sweep finds. Tuning runs once per process, on the case's first run.
+template <class In, class Out, class F>
+void add_tuned_case(registry& reg, std::string_view workload, std::size_t n,
+                    shared_lazy<io<In, Out>> data, F fn, double serial_seconds) {
+  impl tuned;
+  tuned.name = std::string(workload);
+  const params p{.n = n, .threads = reg.cfg().full_threads};
+  const double tune_seconds =
+      std::chrono::duration<double>(parmap::tune_options{}.budget).count();
+  auto chosen = std::make_shared<std::optional<parmap::options>>();
+  auto took = std::make_shared<double>(0.0);
+  const double call = serial_seconds / reg.cfg().full_threads;
+  reg.add(case_name("tune", tuned, p), tune_seconds + reg.estimate(call),
+          [data, fn, chosen, took, p, name = std::string(workload)](benchmark::State& st) {
+            auto& d = data->get();
+            if (!*chosen) {
+              const auto t0 = std::chrono::steady_clock::now();
+              *chosen = parmap::tune(d.in, fn, {.name = name}).best;
+              *took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                          .count();
+            }
+            const parmap::options o = **chosen;
+            F f = fn;
+            timed_loop(st, p, [&] { parmap::parallel_map_into(d.in, d.out, f, o); });
+            benchmark::DoNotOptimize(d.out.data());
+            st.SetLabel(std::string(to_string(o.backend)) + " threads:" +
+                        std::to_string(o.threads) + " schedule:" +
+                        std::string(to_string(o.schedule)) + " chunk:" +
+                        std::to_string(o.chunk));
+            st.counters["tune_seconds"] = *took;
+          });
+}
+
+/// The scaling cases of an imbalanced workload, then its schedule x chunk sweep at full threads,
+/// then the setting parmap::tune picks for it (add_tuned_case).
 template <class In, class Out, class F>
 void add_imbalanced(registry& reg, std::string_view workload, std::size_t n,
                     shared_lazy<io<In, Out>> data, F fn, double serial_seconds) {
@@ -112,6 +152,7 @@ void add_imbalanced(registry& reg, std::string_view workload, std::size_t n,
       }
     }
   }
+  add_tuned_case(reg, workload, n, data, fn, serial_seconds);
 }
 
 }  // namespace

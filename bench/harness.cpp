@@ -393,34 +393,15 @@ std::vector<std::pair<impl, int>> sweep(const config& cfg, const std::vector<int
 // -------------------------------------------------------------------------------------
 
 void add_context(const config& cfg) {
-  const auto& t = cfg.topo;
-  benchmark::AddCustomContext("parmap_version", PARMAP_VERSION);
-  benchmark::AddCustomContext("topology", parmap::describe(t));
-  benchmark::AddCustomContext("logical_cpus", std::to_string(t.logical_cpus));
-  benchmark::AddCustomContext("physical_cores", std::to_string(t.physical_cores));
-  benchmark::AddCustomContext("packages", std::to_string(t.packages));
-  benchmark::AddCustomContext("numa_nodes", std::to_string(t.numa_nodes));
-  benchmark::AddCustomContext("smt", t.smt() ? "yes" : "no");
-  benchmark::AddCustomContext("usable_cpus", std::to_string(parmap::usable_cpus()));
-  // What threads = 0 means here and why: under a container's CPU quota it is far fewer than
-  // usable_cpus, and the figures of a run are read differently. A bad PARMAP_NUM_THREADS throws
-  // here, ending the run with its message before any case.
-  const parmap::cpu_allowance allowance = parmap::detect_cpu_allowance();
-  char quota[32] = "none";
-  if (allowance.quota_cpus > 0) std::snprintf(quota, sizeof quota, "%g", allowance.quota_cpus);
-  benchmark::AddCustomContext("cpu_quota", quota);
-  benchmark::AddCustomContext("cpu_quota_file",
-                              allowance.quota_file.empty() ? "none" : allowance.quota_file);
-  benchmark::AddCustomContext("default_threads", std::to_string(allowance.threads));
-  benchmark::AddCustomContext("default_threads_source", allowance.source);
-  benchmark::AddCustomContext("cpu_allowance", parmap::describe(allowance));
-  benchmark::AddCustomContext("cpus_by_core", join_numbers(t.cpus_by_core));
+  // The machine (topology, CPUs, quota, backends) as the library describes it, the same keys
+  // as parmap::tune's JSON. A bad PARMAP_NUM_THREADS throws here, ending the run with its
+  // message before any case.
+  for (const auto& [key, value] : parmap::describe_machine()) {
+    benchmark::AddCustomContext(key, value);
+  }
   benchmark::AddCustomContext("compiler", PARMAP_BENCH_COMPILER);
   benchmark::AddCustomContext("cxx_flags", PARMAP_BENCH_CXX_FLAGS);
   benchmark::AddCustomContext("build_type", PARMAP_BENCH_BUILD_TYPE);
-  std::vector<std::string> built;
-  for (const auto b : parmap::available_backends()) built.emplace_back(to_string(b));
-  benchmark::AddCustomContext("backends", join(built, ","));
   std::vector<std::string> run;
   for (const auto b : cfg.backends) run.emplace_back(to_string(b));
   benchmark::AddCustomContext("backends_run", join(run, ","));
@@ -431,7 +412,6 @@ void add_context(const config& cfg) {
     pairs.push_back(std::string(to_string(b)) + "=" + std::string(to_string(partner_of(b))));
   }
   benchmark::AddCustomContext("overhead_reference", join(pairs, ","));
-  benchmark::AddCustomContext("default_backend", std::string(to_string(parmap::default_backend())));
   benchmark::AddCustomContext("git_commit", PARMAP_BENCH_GIT_COMMIT);
   benchmark::AddCustomContext("git_dirty", PARMAP_BENCH_GIT_DIRTY ? "yes" : "no");
   benchmark::AddCustomContext("bench_mode", cfg.mode().name);
@@ -447,10 +427,6 @@ void add_context(const config& cfg) {
   }
   benchmark::AddCustomContext("thread_counts", join_numbers(cfg.threads));
   benchmark::AddCustomContext("full_threads", std::to_string(cfg.full_threads));
-  for (const char* var : {"OMP_WAIT_POLICY", "OMP_PROC_BIND", "OMP_PLACES", "GOMP_SPINCOUNT",
-                          "PARMAP_BACKEND", "PARMAP_NUM_THREADS"}) {
-    if (const char* value = std::getenv(var)) benchmark::AddCustomContext(var, value);
-  }
 }
 
 // ---- progress

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Compares two or more parmap-bench runs (two machines, two commits, two compilers): their
-scaling curves on the same axes, and a table of time ratios of the cases they share.
+scaling curves on the same axes, and a table of time ratios of the cases they share. Runs of
+parmap::tune on a user's loop compare the same way, with what tune chose in each.
 
 Usage: scripts/compare.py A.json B.json [C.json ...] [--labels a,b,c] [--out DIR]
 """
@@ -69,6 +70,27 @@ def settings_section(runs, labels) -> list:
     return out + [""]
 
 
+def tune_section(runs, labels) -> list:
+    """What parmap::tune chose in each tune run: its workload, the items per call, the best
+    setting and its time and speedup over serial."""
+    rows = []
+    for label, run in zip(labels, runs):
+        for w in run.user_workloads() if run.is_tune else []:
+            s = pr.tune_summary(run, w)
+            if s is None:
+                continue
+            speedup = f"{s['speedup']:.2f}×" if s["speedup"] is not None else "-"
+            rows.append(f"| {label} | {w} | {s['items'] if s['items'] else '?'} | "
+                        f"`{_short(s['best'].key)}` | {_fmt(s['best'].time_us)} | {speedup} |")
+    if not rows:
+        return []
+    return (["## What parmap::tune chose", "",
+             "| run | workload | items per call | best setting | time per call "
+             "| speedup over serial |", "|---|---|---:|---|---:|---:|"] + rows +
+            ["", "Each run's best is against its own serial backend; ★ in the table below marks "
+             "a run's best where the runs share it.", ""])
+
+
 def _short(name: str) -> str:
     """A case name without the parameters at their defaults."""
     keep = []
@@ -86,24 +108,33 @@ def write_compare(runs, labels, out_dir, backends=None, all_cases=False) -> str:
               "|---|---|---|---|---|---|---|"]
     for label, run in zip(labels, runs):
         c = run.context
+        # A tune run's commit is the user's, which it does not know: parmap's version instead.
+        commit = (f"`{str(c['git_commit'])[:10]}`" if "git_commit" in c else
+                  f"parmap {c['parmap_version']}" if "parmap_version" in c else "`?`")
         lines.append(f"| {label} | `{os.path.basename(run.path)}` | {c.get('host_name', '?')} | "
                      f"{c.get('topology', '?')} | {c.get('compiler', '?')} | "
-                     f"`{str(c.get('git_commit', '?'))[:10]}` | {c.get('date', '?')} |")
+                     f"{commit} | {c.get('date', '?')} |")
     lines += ["", "Each run's speedups are against its own serial loop, measured in that run; "
               "times across runs are only comparable as far as the machines were equally "
               "quiet.", ""]
     lines += settings_section(runs, labels)
+    lines += tune_section(runs, labels)
     if graph:
         lines += [f"![scaling compared]({graph}.png)", ""]
-    workloads = None if all_cases else set(pr.SCALING_WORKLOADS) | {"overhead", "wake"}
+    users = {w for run in runs for w in run.user_workloads()}
+    workloads = None if all_cases else set(pr.SCALING_WORKLOADS) | {"overhead", "wake"} | users
     rows = ratio_rows(runs, workloads)
+    chosen = {best.key for best in (run.tune_best() for run in runs) if best is not None}
     if not all_cases:
         # The cases a reader compares first: every implementation at each run's thread counts,
-        # default schedule and chunk.
-        rows = [r for r in rows if "schedule:automatic" in r[0] and "chunk:0" in r[0]
-                and "placement:none" in r[0]]
+        # default schedule and chunk; and the settings tune chose.
+        rows = [r for r in rows if ("schedule:automatic" in r[0] and "chunk:0" in r[0]
+                                    and "placement:none" in r[0]) or r[0] in chosen]
     lines += [f"## Time ratios ({len(rows)} shared cases; > 1: slower than {labels[0]})", ""]
-    if not rows:
+    if not rows and any(run.is_tune for run in runs):
+        lines.append("The runs share no case: were they tuned on different workloads (names) or "
+                     "with different items per call or thread counts?")
+    elif not rows:
         lines.append("The runs share no case: were they run with different --threads, "
                      "--backends or filters?")
     else:
@@ -111,7 +142,8 @@ def write_compare(runs, labels, out_dir, backends=None, all_cases=False) -> str:
             f"{l} / {labels[0]}" for l in labels[1:]) + " |"
         lines += [head, "|---|" + "---:|" * (2 * len(labels) - 1)]
         for name, times, ratios in rows:
-            lines.append(f"| {_short(name)} | " + " | ".join(_fmt(t) for t in times) + " | " +
+            mark = " ★" if name in chosen else ""
+            lines.append(f"| {_short(name)}{mark} | " + " | ".join(_fmt(t) for t in times) + " | " +
                          " | ".join(f"{r:.2f}×" for r in ratios[1:]) + " |")
     path = os.path.join(out_dir, "compare.md")
     with open(path, "w", encoding="utf-8") as f:
@@ -129,10 +161,10 @@ def _fmt(us: float) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        description="Compare two or more parmap-bench JSON results: scaling curves on the "
-                    "same axes and a table of time ratios.")
-    parser.add_argument("json", nargs="+", help="parmap-bench results (JSON), the first is the "
-                                                "reference of the ratios")
+        description="Compare two or more parmap-bench JSON results, or parmap::tune's JSON of "
+                    "the same loop: scaling curves on the same axes and a table of time ratios.")
+    parser.add_argument("json", nargs="+", help="parmap-bench or parmap::tune results (JSON), "
+                                                "the first is the reference of the ratios")
     parser.add_argument("--labels", help="comma-separated names of the runs (default: host, "
                                          "commit and date of each)")
     parser.add_argument("--backends", help="comma-separated backends to draw (default: all)")

@@ -37,7 +37,11 @@ plt.rcParams.update({"figure.dpi": 100, "font.size": 10, "axes.grid": True,
 
 
 def _item_cost(run: pr.Run, workload: str):
-    """What one item of a workload is in this run, as its context and case names say."""
+    """What one item of a workload is in this run, as its context and case names say; for a
+    user's loop, how many items each measured call took."""
+    if run.is_user_workload(workload):
+        n = run.find(workload)[0].param("n")
+        return f"{n:,} items per call" if isinstance(n, int) else None
     if workload == "compute":
         return f"~{run.setting_number('compute_target_us_per_item'):g} us/item"
     if workload == "memory" and run.find("memory"):
@@ -50,7 +54,8 @@ def _item_cost(run: pr.Run, workload: str):
 def workload_title(runs, workload: str) -> str:
     """A workload's panel title, with its item cost where every run holding it agrees."""
     costs = {_item_cost(r, workload) for r in runs if r.find(workload)}
-    title = WORKLOAD_TITLES.get(workload, workload)
+    user = any(r.is_user_workload(workload) for r in runs)
+    title = workload if user else WORKLOAD_TITLES.get(workload, workload)
     cost = costs.pop() if len(costs) == 1 else None
     if not cost:
         return title
@@ -112,8 +117,13 @@ def _cpu_marks(ax, run: pr.Run):
 
 
 def _scaling_workloads(run: pr.Run):
-    return [w for w in pr.SCALING_WORKLOADS
+    return [w for w in pr.scaling_workloads(run)
             if pr.baseline_us(run, w) is not None and run.find(w)]
+
+
+def _has_loops(run: pr.Run) -> bool:
+    """Whether the run measured hand-written loops (parmap-bench does, parmap::tune does not)."""
+    return any(c.impl.startswith("raw_") for c in run.cases)
 
 
 def speedup(run: pr.Run, out_dir: str, metric: str = "speedup"):
@@ -143,7 +153,7 @@ def speedup(run: pr.Run, out_dir: str, metric: str = "speedup"):
         if metric == "speedup":
             ideal_x = sorted(counts | {1})
             # Ideal: linear up to the CPUs; beyond them only sleeping work can keep gaining.
-            ideal = [p if w == "latency" else min(p, run.logical) for p in ideal_x]
+            ideal = [min(p, run.logical) if pr.bounded_by_cpus(run, w) else p for p in ideal_x]
             ax.plot(ideal_x, ideal, color="#bbbbbb", linewidth=3, alpha=0.6, zorder=0,
                     label="ideal")
             ax.set_ylabel("speedup over the serial loop")
@@ -159,10 +169,14 @@ def speedup(run: pr.Run, out_dir: str, metric: str = "speedup"):
         _cpu_marks(ax, run)
         ax.set_title(workload_title([run], w))
     handles, labels = _legend_entries(run, axes)
+    if not handles:  # only the serial backend ran (a one-CPU machine, --backends=serial)
+        plt.close(fig)
+        return None
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 9),
                bbox_to_anchor=(0.5, -0.02))
     fig.suptitle(("Speedup" if metric == "speedup" else "Parallel efficiency") +
-                 f" vs threads ({run.label}); dashed: hand-written loops", y=1.0)
+                 f" vs threads ({run.label})" +
+                 ("; dashed: hand-written loops" if _has_loops(run) else ""), y=1.0)
     fig.tight_layout(rect=(0, 0.04, 1, 0.98))
     return save(fig, out_dir, metric)
 
@@ -477,8 +491,9 @@ def mpi(run: pr.Run, out_dir: str):
 def compare_speedup(runs, labels, out_dir: str, backends=None):
     """Scaling curves of several runs on the same axes: one panel per workload, color by
     implementation, line style and marker by run."""
-    workloads = [w for w in pr.SCALING_WORKLOADS
-                 if any(pr.baseline_us(r, w) is not None for r in runs)]
+    names = dict.fromkeys(pr.SCALING_WORKLOADS + [w for r in runs for w in r.user_workloads()])
+    workloads = [w for w in names if any(w in pr.scaling_workloads(r) and
+                                         pr.baseline_us(r, w) is not None for r in runs)]
     if not workloads:
         return None
     fig, axes = _grid(len(workloads))
@@ -502,7 +517,8 @@ def compare_speedup(runs, labels, out_dir: str, backends=None):
                         markersize=4, color=color_of(impl), label=f"{impl} [{label}]")
         cpus = max(r.logical for r in runs)
         xs = sorted(counts)
-        ax.plot(xs, [p if w == "latency" else min(p, cpus) for p in xs], color="#bbbbbb",
+        bounded = all(pr.bounded_by_cpus(r, w) for r in runs if r.find(w))
+        ax.plot(xs, [min(p, cpus) if bounded else p for p in xs], color="#bbbbbb",
                 linewidth=3, alpha=0.5, zorder=0, label=f"ideal (up to {cpus} CPUs)")
         _thread_axis(ax, counts)
         ax.set_ylim(bottom=0)

@@ -7,6 +7,10 @@ Case names are '/'-separated: the workload, the implementation, then key:value p
 Google Benchmark's own suffixes (``iterations:15``, ``manual_time``, ``repeats:3``, ...) are
 dropped. Entries whose name starts with ``mpi/`` (the MPI companion benchmark) keep the
 non-parameter segments as their workload and take ``ranks`` and ``threads`` from their counters.
+
+``parmap::tune`` writes the same names for a user's own loop (context ``bench_mode`` = ``tune``):
+the workload is the name the user gave, measured like parmap-bench's scaling workloads and swept
+over schedules x chunks like its imbalanced ones (see Run.user_workloads).
 """
 
 from __future__ import annotations
@@ -37,8 +41,17 @@ SETTINGS = list(LEGACY_CONTEXT) + ["bench_mode", "thread_counts", "bench_min_tim
                                    "bench_repetitions", "chunk_ladder_steps", "chunk_sizes"]
 _NUMERIC_SETTINGS = ["wake_idle_ms", "memory_bytes_per_item", "compute_target_us_per_item",
                      "latency_wait_us"]
+# What parmap::tune records beside the machine: they shape its cases, so two tune runs that
+# differ in them are not like for like.
+TUNE_SETTINGS = ["tune_workload", "tune_items", "tune_input_items", "tune_budget_ms"]
+SETTINGS += TUNE_SETTINGS
 SCHEDULES = ["automatic", "static", "dynamic", "guided"]
 SCALING_WORKLOADS = ["compute", "memory", "triangular", "mandelbrot", "latency", "files"]
+# parmap-bench's own workloads (the MPI benchmark's are named mpi/...); any other workload of a
+# run is a user's (see Run.user_workloads).
+BENCH_WORKLOADS = ["overhead", "wake", "memory", "compute", "triangular", "mandelbrot", "latency",
+                   "chunks", "files", "placement-compute", "placement-memory", "tune"]
+BACKENDS = ["serial", "threads", "openmp", "tbb", "stdpar"]
 DEFAULTS = {"api": "into", "schedule": "automatic", "chunk": 0, "placement": "none"}
 
 _GBENCH_KEYS = {"iterations", "repeats", "min_time", "min_warmup_time", "threads_gbench"}
@@ -63,6 +76,7 @@ class Case:
     counters: dict = field(default_factory=dict)  # medians of the user counters
     repetitions: int = 1
     spread: float = 0.0  # (max - min) / median of the repetitions' times
+    label: str = ""  # Google Benchmark's label (parmap-bench's tune cases: the chosen setting)
 
     def param(self, key):
         return self.params.get(key, DEFAULTS.get(key))
@@ -83,9 +97,11 @@ class Case:
         return self.counters.get("median_us", self.time_us)
 
 
-def parse_name(name: str):
-    """Splits a case name into (workload, impl, params). Raises ResultsError if it has fewer
-    than two segments (not a parmap-bench or MPI name)."""
+def parse_name(name: str, mpi: bool = True):
+    """Splits a case name into (workload, impl, params). With mpi (parmap-bench's runs), a name
+    whose first segment is ``mpi`` is the MPI benchmark's; a tune run passes False, since there
+    ``mpi`` can only be the user's name. Raises ResultsError if it has fewer than two segments
+    (not a parmap-bench or MPI name)."""
     segments = [s for s in name.split("/") if s]
     plain, params = [], {}
     for seg in segments:
@@ -98,7 +114,7 @@ def parse_name(name: str):
             continue
         else:
             plain.append(seg)
-    if plain and plain[0] == "mpi":
+    if mpi and plain and plain[0] == "mpi":
         words = [s for s in plain if not _is_int(s)]
         return "/".join(words), "mpi", params
     if len(plain) < 2:
@@ -127,6 +143,13 @@ class Run:
         self.context = context
         self.cases = cases
         self.skipped = skipped  # names of entries that reported an error
+        self._user_workloads = None
+        self._defaults = {}
+
+    @property
+    def is_tune(self) -> bool:
+        """Whether parmap::tune wrote this run (a user's loop) rather than parmap-bench."""
+        return is_tune_context(self.context)
 
     # ---- the machine ----------------------------------------------------------------------
     def _ctx_int(self, key, fallback):
@@ -157,11 +180,13 @@ class Run:
     # ---- the harness's settings (see LEGACY_CONTEXT) --------------------------------------
     def setting(self, key):
         """A setting of the harness that made this run, as a string: from the run's context,
-        else the value every run made before the harness recorded it had, else None."""
+        else the value every run made before the harness recorded it had, else None. A tune
+        run is not such an older run: parmap-bench's workloads, and so their settings, are not
+        in it, and it reads None for them."""
         value = self.context.get(key)
-        if value is None or value == "":
+        if (value is None or value == "") and not self.is_tune:
             value = LEGACY_CONTEXT.get(key)
-        return None if value is None else str(value)
+        return None if value is None or value == "" else str(value)
 
     def setting_number(self, key) -> float:
         """A numeric setting (see setting); load() has checked that it parses."""
@@ -170,14 +195,24 @@ class Run:
     @property
     def partners(self) -> dict:
         """{backend: the hand-written loop its overhead is measured against}, backends in the
-        harness's order."""
-        return parse_pairs(self.setting("overhead_reference"))
+        harness's order; empty for a tune run, which measures no hand-written loop."""
+        pairs = self.setting("overhead_reference")
+        return parse_pairs(pairs) if pairs is not None else {}
 
     @property
     def backends(self) -> list:
         """The parmap backends the harness knows, in its order; the rest are raw loops and the
-        copy reference."""
-        return list(self.partners)
+        copy reference. A tune run names no loops: its backends are those it ran (context
+        backends_run, else backends) and any other backend its cases hold."""
+        if self.partners:
+            return list(self.partners)
+        named = []
+        for key in ("backends_run", "backends"):
+            if self.context.get(key):
+                named = [b.strip() for b in str(self.context[key]).split(",") if b.strip()]
+                break
+        measured = [c.impl for c in self.cases if c.impl in BACKENDS]
+        return list(dict.fromkeys(named + sorted(measured, key=BACKENDS.index)))
 
     @property
     def parallel_backends(self) -> list:
@@ -198,18 +233,70 @@ class Run:
         """Raises ResultsError naming the file and the key if a setting does not parse."""
         key = "overhead_reference"
         try:
-            parse_pairs(self.setting(key))
-            for key in _NUMERIC_SETTINGS:
-                float(self.setting(key))
+            if self.setting(key) is not None:
+                parse_pairs(self.setting(key))
+            for key in _NUMERIC_SETTINGS + ["tune_items", "tune_input_items", "tune_budget_ms",
+                                            "tune_rounds"]:
+                if self.setting(key) is not None:
+                    float(self.setting(key))
         except (TypeError, ValueError) as e:
             raise ResultsError(f"{self.path}: context key '{key}' cannot be read ({e})") from None
 
     @property
     def label(self) -> str:
+        """Host, commit and date; a run without a commit (a tune run: the user's code has
+        none parmap knows) gets the time of day instead, so two runs of a day differ."""
         host = self.context.get("host_name", "?")
-        commit = str(self.context.get("git_commit", "?"))[:8]
-        date = str(self.context.get("date", "?"))[:10]
-        return f"{host} {commit} {date}"
+        date = str(self.context.get("date", "?"))
+        if "git_commit" not in self.context:
+            return f"{host} {date[:16].replace('T', ' ')}"
+        return f"{host} {str(self.context['git_commit'])[:8]} {date[:10]}"
+
+    # ---- the user's workloads (parmap::tune) ----------------------------------------------
+    def user_workloads(self) -> list:
+        """The workloads of the run that are a user's own loop rather than parmap-bench's: every
+        workload of a tune run (whatever its name), else those parmap-bench does not know (the
+        MPI benchmark's aside). Reports treat them as scaling workloads and as schedule x chunk
+        sweeps."""
+        if self._user_workloads is None:
+            self._user_workloads = [
+                w for w in self.workloads()
+                if self.is_tune or (w not in BENCH_WORKLOADS and not self._is_mpi(w))]
+        return self._user_workloads
+
+    def _is_mpi(self, workload) -> bool:
+        return any(c.impl == "mpi" for c in self.find(workload))
+
+    def is_user_workload(self, workload) -> bool:
+        return workload in self.user_workloads()
+
+    def defaults(self, workload) -> dict:
+        """The parameters of a workload's default case (DEFAULTS): parmap-bench measures its
+        scaling workloads through parallel_map_into, a user's loop is measured through the one
+        api it was called with (tune's: map)."""
+        if workload not in self._defaults:
+            params = dict(DEFAULTS)
+            if self.is_user_workload(workload):
+                apis = {c.param("api") for c in self.find(workload)}
+                if len(apis) == 1:
+                    params["api"] = apis.pop()
+            self._defaults[workload] = params
+        return self._defaults[workload]
+
+    def tune_best(self):
+        """The case parmap::tune chose (context tune_best), or None when the context names no
+        case of this run."""
+        name = self.context.get("tune_best")
+        if not name:
+            return None
+        try:
+            workload, impl, params = parse_name(str(name), mpi=False)
+        except ResultsError:
+            return None
+        found = self.find(workload, impl, **{k: params.get(k) for k in
+                                             ("n", "api", "threads", "schedule", "chunk",
+                                              "placement")})
+        return found[0] if len(found) == 1 else None
 
     # ---- looking cases up -----------------------------------------------------------------
     def find(self, workload=None, impl=None, **params):
@@ -226,9 +313,9 @@ class Run:
         return out
 
     def get(self, workload, impl, **params):
-        """The one case matching (see find) with default schedule, chunk and placement unless
-        given; None if there is none."""
-        for key, value in DEFAULTS.items():
+        """The one case matching (see find) with the workload's default api, schedule, chunk
+        and placement (see defaults) unless given; None if there is none."""
+        for key, value in self.defaults(workload).items():
             params.setdefault(key, value)
         found = self.find(workload, impl, **params)
         return found[0] if found else None
@@ -260,6 +347,11 @@ def parse_pairs(text: str) -> dict:
     return pairs
 
 
+def is_tune_context(context: dict) -> bool:
+    """Whether a run's context is parmap::tune's (bench_mode tune)."""
+    return context.get("bench_mode") == "tune"
+
+
 def load(path: str) -> Run:
     """Reads one parmap-bench (or any Google Benchmark) JSON file. Raises ResultsError with a
     clear message when it is missing, not JSON, or not a Google Benchmark result."""
@@ -282,6 +374,7 @@ def from_json(data, path: str = "<json>") -> Run:
         raise ResultsError(f"{path}: not a Google Benchmark result (no 'benchmarks' list); "
                            "write it with --benchmark_out=FILE --benchmark_out_format=json")
     context = data.get("context") if isinstance(data.get("context"), dict) else {}
+    tune = is_tune_context(context)
     iterations, medians, skipped = {}, {}, []
     for entry in data["benchmarks"]:
         if not isinstance(entry, dict) or "name" not in entry:
@@ -298,7 +391,7 @@ def from_json(data, path: str = "<json>") -> Run:
     cases = []
     for name in list(iterations) + [n for n in medians if n not in iterations]:
         try:
-            workload, impl, params = parse_name(name)
+            workload, impl, params = parse_name(name, mpi=not tune)
         except ResultsError as e:
             raise ResultsError(f"{path}: {e}") from None
         entries = iterations.get(name) or [medians[name]]
@@ -310,7 +403,7 @@ def from_json(data, path: str = "<json>") -> Run:
         for key in _counter_keys(entries[0]):
             values = [e[key] for e in entries if isinstance(e.get(key), (int, float))]
             counters[key] = _median(values)
-        if workload.startswith("mpi"):
+        if impl == "mpi":
             # The MPI benchmark's counters 'ranks' and 'threads' (the latter shares its JSON key
             # with Google Benchmark's own thread count; the counter comes last and wins).
             threads = [e["threads"] for e in entries if isinstance(e.get("threads"), (int, float))]
@@ -320,8 +413,10 @@ def from_json(data, path: str = "<json>") -> Run:
                 params["threads"] = int(round(_median(threads)))
         med = _median(times)
         spread = (max(times) - min(times)) / med if med > 0 else 0.0
+        label = entries[0].get("label", "")
         cases.append(Case(name=name, workload=workload, impl=impl, params=params, time_us=med,
-                          counters=counters, repetitions=len(times), spread=spread))
+                          counters=counters, repetitions=len(times), spread=spread,
+                          label=label if isinstance(label, str) else ""))
     if not cases and not skipped:
         raise ResultsError(f"{path}: the 'benchmarks' list holds no results")
     run = Run(path, context, cases, skipped)
@@ -359,11 +454,23 @@ def baseline_us(run: Run, workload: str):
     return None
 
 
+def scaling_workloads(run: Run) -> list:
+    """The run's workloads measured for speedup: parmap-bench's (SCALING_WORKLOADS), then the
+    user's (Run.user_workloads)."""
+    return [w for w in SCALING_WORKLOADS if not run.is_tune] + run.user_workloads()
+
+
+def bounded_by_cpus(run: Run, workload: str) -> bool:
+    """Whether a workload's ideal speedup stops at the CPU count: all but parmap-bench's
+    latency workload, whose items sleep."""
+    return workload != "latency" or run.is_user_workload(workload)
+
+
 def scaling_points(run: Run, workload: str, impl: str):
-    """[(threads, time_us)] of an implementation's scaling cases (default schedule, chunk and
-    placement), sorted by thread count."""
+    """[(threads, time_us)] of an implementation's scaling cases (the workload's default api,
+    schedule, chunk and placement), sorted by thread count."""
     points = {}
-    for c in run.find(workload, impl, **DEFAULTS):
+    for c in run.find(workload, impl, **run.defaults(workload)):
         t = c.param("threads")
         if isinstance(t, int):
             points[t] = c.time_us
@@ -536,11 +643,30 @@ def sweep_summary(run: Run, workload: str, threads=None):
     return rows
 
 
+def tuned_against_sweep(run: Run, workload: str):
+    """parmap-bench's case tune/WORKLOAD (the setting parmap::tune chose for a sweep workload,
+    measured after the sweep) against the fastest case of that workload's sweep at the same
+    thread count. None when the run has no such case. Keys: tuned_us, setting (the case's
+    label), tune_seconds, best_us, best (the fastest sweep case), ratio (tuned / best)."""
+    tuned = next((c for c in run.cases if c.workload == "tune" and c.impl == workload), None)
+    if tuned is None:
+        return None
+    threads = tuned.param("threads")
+    sweep = [c for c in run.find(workload, None, threads=threads, schedule=None, chunk=None)
+             if c.impl in run.parallel_backends]
+    if not sweep:
+        return None
+    best = min(sweep, key=lambda c: c.time_us)
+    return {"tuned_us": tuned.time_us, "setting": tuned.label,
+            "tune_seconds": tuned.counters.get("tune_seconds"), "best_us": best.time_us,
+            "best": best, "ratio": tuned.time_us / best.time_us}
+
+
 def full_thread_speedups(run: Run):
     """{workload: {impl: speedup at full threads}} over the scaling workloads."""
     out = {}
     t = run.full_threads
-    for w in SCALING_WORKLOADS:
+    for w in scaling_workloads(run):
         t1 = baseline_us(run, w)
         if t1 is None:
             continue
@@ -568,3 +694,34 @@ def mpi_points(run: Run):
         for pts in per_threads.values():
             pts.sort()
     return out
+
+
+# ---- parmap::tune -----------------------------------------------------------------------------
+
+def tune_summary(run: Run, workload: str):
+    """What parmap::tune measured of a user workload, as a dict: workload; items (per measured
+    call, the sample), input_items, budget_ms and rounds (from the context, None where it does
+    not say); settings (every case of the workload, the serial baseline among them, fastest
+    median first); best (the case tune chose, context tune_best, else the fastest) and
+    best_from ('tune' or 'fastest'); fastest; serial_us (the baseline, see baseline_us) and
+    speedup (serial over best). None when the run holds no case of the workload."""
+    settings = sorted(run.find(workload), key=lambda c: (c.time_us, c.name))
+    if not settings:
+        return None
+    best, best_from = run.tune_best(), "tune"
+    if best is None or best.workload != workload:
+        best, best_from = settings[0], "fastest"
+    items = run.setting("tune_items")
+    if items is None:
+        items = settings[0].param("n")
+    serial = baseline_us(run, workload)
+
+    def number(key):
+        value = run.setting(key)
+        return None if value is None else float(value)
+
+    return {"workload": workload, "items": int(float(items)) if items is not None else None,
+            "input_items": number("tune_input_items"), "budget_ms": number("tune_budget_ms"),
+            "rounds": number("tune_rounds"), "settings": settings, "best": best,
+            "best_from": best_from, "fastest": settings[0], "serial_us": serial,
+            "speedup": serial / best.time_us if serial and best.time_us > 0 else None}

@@ -2,6 +2,10 @@
 """Turns one parmap-bench JSON into a report folder: results/<host>-<date>/ holding the JSON,
 PNG and SVG graphs, and report.md, which embeds them with a short reading of each.
 
+The JSON parmap::tune writes for a user's loop gets a report of that loop:
+results/<workload>-<host>-<date>/ with what tune found, the scaling and Amdahl graphs and the
+schedule x chunk sweep.
+
 Usage: scripts/report.py RESULTS.json [--out DIR]
 """
 
@@ -43,6 +47,9 @@ def fmt_ratio(r) -> str:
 def default_out(run: pr.Run) -> str:
     host = str(run.context.get("host_name", "host")).replace("/", "_") or "host"
     date = str(run.context.get("date", "undated"))[:10]
+    workload = str(run.context.get("tune_workload", "")).replace("/", "_")
+    if run.is_tune and workload:
+        return os.path.join(REPO, "results", f"{workload}-{host}-{date}")
     return os.path.join(REPO, "results", f"{host}-{date}")
 
 
@@ -74,6 +81,12 @@ def quota_cpus(c: dict):
 def mode_text(run: pr.Run) -> str:
     """The mode and what it set: thread counts, repetitions and minimum time, chunk sizes
     (those the run recorded)."""
+    if run.is_tune:
+        budget, rounds = run.setting("tune_budget_ms"), run.setting("tune_rounds")
+        return ("parmap::tune, successive halving" +
+                (f", {rounds} rounds" if rounds else "") +
+                (f" within {budget} ms" if budget else "") +
+                f"; thread counts {run.setting('thread_counts') or '?'}")
     parts = [f"{run.setting('bench_mode') or '?'}; thread counts "
              f"{run.setting('thread_counts') or '?'}"]
     reps, min_time = run.setting("bench_repetitions"), run.setting("bench_min_time")
@@ -107,13 +120,33 @@ def machine_section(run: pr.Run) -> list:
         ("mode", mode_text(run)),
         ("load average at start", ", ".join(f"{v:.2f}" for v in c.get("load_avg", [])) or "?"),
     ]
+    if run.is_tune:
+        if c.get("parmap_version"):
+            rows.insert(rows.index(("build type", c.get("build_type", "?"))) + 1,
+                        ("parmap version", c["parmap_version"]))
+        # parmap-bench's build flags and commit describe parmap-bench; a user's program has its
+        # own, which tune cannot know.
+        rows = [(k, v) for k, v in rows
+                if not ((k == "flags" and "cxx_flags" not in c)
+                        or (k == "git commit" and "git_commit" not in c))]
+        if c.get("backends_run"):
+            rows.insert([k for k, _ in rows].index("backends built in") + 1,
+                        ("backends tuned", c["backends_run"]))
+        if c.get("executable"):
+            rows.insert(2, ("program", f"`{c['executable']}`"))
     out = ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
-    reps = max((case.repetitions for case in run.cases), default=1)
-    out += ["", f"Every figure is the median of {reps} repetitions; every comparison is a ratio "
-            "of two cases measured in this same run. "
-            f"{len(run.cases)} cases" + (f", {len(run.skipped)} reported errors "
-                                         f"({', '.join(run.skipped[:5])})" if run.skipped else "")
-            + "."]
+    errors = (f", {len(run.skipped)} reported errors ({', '.join(run.skipped[:5])})"
+              if run.skipped else "")
+    if run.is_tune:
+        reps = sorted({case.repetitions for case in run.cases})
+        out += ["", "Every figure is the median of the calls measured of its setting: successive "
+                "halving measures the promising settings again and drops the others, so a "
+                f"setting has {reps[0]} to {reps[-1]} calls here. Every comparison is a ratio of "
+                f"two cases measured in this same run. {len(run.cases)} settings{errors}."]
+    else:
+        reps = max((case.repetitions for case in run.cases), default=1)
+        out += ["", f"Every figure is the median of {reps} repetitions; every comparison is a "
+                f"ratio of two cases measured in this same run. {len(run.cases)} cases{errors}."]
     quota = quota_cpus(c)
     if quota is not None and quota < run.full_threads:
         out += ["", f"**Note:** the run had a cgroup CPU quota of {quota:g} CPUs: every thread "
@@ -224,7 +257,9 @@ def _threads(n) -> str:
 
 def _why_stops(run: pr.Run, w: str, stop, best_pts) -> str:
     top_p, top_s = best_pts[-1]
-    if w == "latency":
+    if len(best_pts) < 2:
+        return f"one thread count measured ({top_p})"
+    if not pr.bounded_by_cpus(run, w):
         if top_s > run.logical * 1.2:
             return (f"it keeps gaining past the {run.logical} CPUs ({top_s:.1f}× at {top_p} "
                     "threads): sleeping items leave the cores free, the one case where more "
@@ -235,7 +270,7 @@ def _why_stops(run: pr.Run, w: str, stop, best_pts) -> str:
     if stop >= run.logical:
         return (f"it stops at {_threads(stop)}, the CPU count: beyond it threads only take "
                 "turns on the same cores")
-    if w == "memory":
+    if w == "memory" and not run.is_user_workload(w):
         return (f"it stops at {_threads(stop)}: memory bandwidth, not CPUs, bounds a map this "
                 "cheap")
     return (f"it stops early, at {_threads(stop)}, below the {run.logical} CPUs: overheads or "
@@ -248,16 +283,20 @@ def scaling_section(run: pr.Run, graphs) -> list:
         out += [f"![speedup vs threads]({graphs['speedup']}.png)", ""]
     if graphs.get("efficiency"):
         out += [f"![efficiency vs threads]({graphs['efficiency']}.png)", ""]
-    out += ["Speedup is the serial loop's time over the case's time, both measured here; "
-            "the grey line is ideal (linear up to the CPUs, and beyond them for sleeping "
-            "items only); the dotted line marks the physical cores.", ""]
+    # parmap-bench's latency items sleep; a user's loop is taken to use its CPUs.
+    sleeping = not run.is_tune
+    out += [f"Speedup is the {'serial backend' if run.is_tune else 'serial loop'}'s time over "
+            "the case's time, both measured here; "
+            "the grey line is ideal (linear up to the CPUs" +
+            (", and beyond them for sleeping items only" if sleeping else "") +
+            "); the dotted line marks the physical cores.", ""]
     out += ["| workload | best at full threads | speedup | efficiency | where scaling stops |",
             "|---|---|---:|---:|---|"]
     table = pr.full_thread_speedups(run)
-    for w in pr.SCALING_WORKLOADS:
+    for w in pr.scaling_workloads(run):
         if w not in table:
             continue
-        backends = {k: v for k, v in table[w].items() if k in run.partners}
+        backends = {k: v for k, v in table[w].items() if k in run.backends}
         if not backends:
             continue
         best = max(backends, key=backends.get)
@@ -266,6 +305,9 @@ def scaling_section(run: pr.Run, graphs) -> list:
         stop = pr.scaling_stop(pts)
         out.append(f"| {w} | {best} | {s:.2f}× | {s / run.full_threads:.0%} | "
                    f"{_why_stops(run, w, stop, pts)} |")
+    if out[-1] == "|---|---|---:|---:|---|":
+        out[-2:] = ["No parallel case at the full thread count beside a serial one: no speedup "
+                    "to show."]
     return out
 
 
@@ -324,7 +366,8 @@ def amdahl_section(run: pr.Run, graph) -> list:
     backends = run.parallel_backends
     rows = ["| workload | " + " | ".join(backends) + " |", "|---|" + "---:|" * len(backends)]
     any_fit = False
-    for w in pr.SCALING_WORKLOADS:
+    workloads = pr.scaling_workloads(run)
+    for w in workloads:
         t1 = pr.baseline_us(run, w)
         if t1 is None:
             continue
@@ -338,7 +381,7 @@ def amdahl_section(run: pr.Run, graph) -> list:
         rows.append(f"| {w} | " + " | ".join(cells) + " |")
     if not any_fit:
         return out + ["No scaling case with more than one thread: nothing to fit."]
-    counts = sorted({p for w in pr.SCALING_WORKLOADS for b in backends
+    counts = sorted({p for w in workloads for b in backends
                      for p, _ in pr.scaling_points(run, w, b) if 1 < p <= run.logical})
     out += ["Serial fraction f of Amdahl's law S(p) = 1/(f + (1-f)/p), fitted by least squares "
             f"over the thread counts up to the CPUs ({', '.join(map(str, counts))}):", ""] + rows
@@ -395,6 +438,15 @@ def sweep_section(run: pr.Run, workload: str, graph, what: str) -> list:
     good = [r for r in rows if r["ratio"] is not None and r["ratio"] <= 1.10]
     out += ["", f"*Reading.* {what} Automatic settings are within 10% of the best schedule "
             f"and chunk found for {len(good)} of {len(rows)} backends (✓)."]
+    tuned = pr.tuned_against_sweep(run, workload)
+    if tuned:
+        b = tuned["best"]
+        took = tuned["tune_seconds"]
+        out += ["", f"`parmap::tune` with its default budget ({took:.1f} s here) chose "
+                f"{tuned['setting'] or 'a setting'}: {fmt_us(tuned['tuned_us'])} a call, "
+                f"{fmt_ratio(tuned['ratio'])} the fastest case of the sweep above "
+                f"({b.impl}, {b.param('schedule')}, chunk {b.param('chunk') or 'automatic'}: "
+                f"{fmt_us(tuned['best_us'])}), measured right after it."]
     return out
 
 
@@ -433,9 +485,162 @@ def mpi_section(run: pr.Run, graph) -> list:
     return out + [""]
 
 
+# ---- parmap::tune: a user's loop -------------------------------------------------------------
+
+def setting_text(c: pr.Case) -> str:
+    """A case's setting in words: backend, threads, schedule and chunk."""
+    if c.impl == "serial":
+        return "the serial backend"
+    chunk = c.param("chunk") or "automatic"
+    text = (f"the {c.impl} backend, {_threads(c.param('threads'))}, schedule "
+            f"{c.param('schedule')}, chunk {chunk}")
+    if c.param("placement") != "none":
+        text += f", placement {c.param('placement')}"
+    return text
+
+
+def options_text(c: pr.Case) -> str:
+    """The parmap::options that run a case's setting, as C++ (fields at their defaults left
+    out, the rest in declaration order)."""
+    fields = [f".backend = parmap::backend::{c.impl}"]
+    if c.impl != "serial":
+        fields.append(f".threads = {c.param('threads')}")
+    if c.param("chunk"):
+        fields.append(f".chunk = {c.param('chunk')}")
+    schedule = c.param("schedule")
+    if schedule != "automatic":
+        # static is a C++ keyword: the enumerator is static_.
+        fields.append(f".schedule = parmap::schedule::{schedule}" +
+                      ("_" if schedule == "static" else ""))
+    if c.param("placement") != "none":
+        fields.append(f".placement = parmap::placement::{c.param('placement')}")
+    return "parmap::options{" + ", ".join(fields) + "}"
+
+
+def _calls(n: int) -> str:
+    return f"{n} call" + ("" if n == 1 else "s")
+
+
+def _parmap_default(run: pr.Run, workload: str):
+    """The case of parmap's defaults on this machine (default_backend, threads = 0 as
+    default_threads, automatic schedule and chunk), or None when tune did not measure it."""
+    try:
+        threads = int(run.context.get("default_threads", ""))
+    except ValueError:
+        return None
+    backend = run.context.get("default_backend")
+    return run.get(workload, backend, threads=threads) if backend else None
+
+
+TUNE_TABLE_ROWS = 10
+
+
+def tuning_section(run: pr.Run, workload: str) -> list:
+    """What tune measured of a user's loop and what it chose: the best setting, its speedup
+    over serial, parmap's defaults beside it, and the fastest settings."""
+    s = pr.tune_summary(run, workload)
+    if s is None:
+        return [f"No case of `{workload}` in this run."]
+    best, n, serial = s["best"], s["items"], s["serial_us"]
+    settings = s["settings"]
+    intro = f"`parmap::tune` measured `{workload}`"
+    if n:
+        intro += f" on {n:,} items per call"
+        if s["input_items"]:
+            intro += f" (the whole input holds {s['input_items']:,.0f})"
+    if s["budget_ms"] is not None:
+        intro += f" within a budget of {s['budget_ms']:g} ms"
+    intro += (f": {len(settings)} settings, {sum(c.repetitions for c in settings)} calls in all"
+              + (f", {s['rounds']:g} rounds of successive halving" if s["rounds"] else "") + ".")
+    head = ("**Best setting:** " if s["best_from"] == "tune" else
+            "**Best setting** (the fastest median: the run does not name tune's choice): ")
+    head += (f"{setting_text(best)}: {fmt_us(best.time_us)} per call"
+             + (f" ({fmt_us(best.time_us / n)} per item)" if n else "")
+             + f", the median of {_calls(best.repetitions)}")
+    if s["speedup"] is not None:
+        head += f"; {s['speedup']:.2f}× the serial backend's {fmt_us(serial)}"
+        if best.impl != "serial" and isinstance(best.param("threads"), int):
+            head += f" (efficiency {s['speedup'] / best.param('threads'):.0%})"
+    out = [intro, "", head + ".", "", f"As options: `{options_text(best)}`", ""]
+    default = _parmap_default(run, workload)
+    if default is not None and default is not best:
+        out += [f"With parmap's defaults on this machine ({setting_text(default)}) a call takes "
+                f"{fmt_us(default.time_us)}, {fmt_ratio(default.time_us / best.time_us)} the "
+                "best setting's time.", ""]
+    if n and s["input_items"]:
+        scale = s["input_items"] / n
+        out += [f"At these rates the whole input ({s['input_items']:,.0f} items) takes about "
+                f"{fmt_us(best.time_us * scale)} with the best setting" +
+                (f" against {fmt_us(serial * scale)} on the serial backend" if serial else "") +
+                ", if its items cost what the sample's did.", ""]
+    fastest = s["fastest"]
+    if fastest is not best:
+        out += [f"The fastest median, {fmt_us(fastest.time_us)} ({setting_text(fastest)}), is "
+                f"not tune's choice: it rests on {_calls(fastest.repetitions)} against "
+                f"{best.repetitions}, and a median of few calls is the noisier.", ""]
+    shown = settings[:TUNE_TABLE_ROWS]
+    serial_case = run.get(workload, "serial", threads=1)
+    if serial_case is not None and serial_case not in shown:
+        shown.append(serial_case)
+    out += ["| # | backend | threads | schedule | chunk | time per call | calls | spread "
+            "| speedup over serial |", "|---:|---|---:|---|---:|---:|---:|---:|---:|"]
+    for c in shown:
+        rank = settings.index(c) + 1
+        mark = " ★" if c is best else ""
+        spread = f"{c.spread:.0%}" if c.repetitions > 1 else "–"
+        speedup = fmt_ratio(serial / c.time_us) if serial and c.time_us > 0 else "-"
+        out.append(f"| {rank} | {c.impl}{mark} | {c.param('threads')} | {c.param('schedule')} | "
+                   f"{c.param('chunk') or 'auto'} | {fmt_us(c.time_us)} | {c.repetitions} | "
+                   f"{spread} | {speedup} |")
+    out += ["", f"*Reading.* The {min(TUNE_TABLE_ROWS, len(settings))} fastest of the "
+            f"{len(settings)} settings by median time" +
+            ("" if len(shown) == min(TUNE_TABLE_ROWS, len(settings)) else
+             ", and the serial baseline") +
+            "; ★ marks " + ("tune's choice" if s["best_from"] == "tune" else "the fastest") +
+            ". Spread is (slowest - fastest) / median of a setting's calls; the time of a "
+            "setting measured once is the least sure."]
+    return out
+
+
+USER_SWEEP_READING = (
+    "Your loop at the full thread count, every schedule and chunk size tune measured; a "
+    "setting successive halving dropped before measuring it is missing, one dropped early "
+    "rests on a single call.")
+
+
+def build_tune_report(run: pr.Run, out_dir: str) -> str:
+    """report.md of a parmap::tune run: the machine, what tune found, scaling, Amdahl and the
+    schedule x chunk sweep of the user's loop; nothing of parmap-bench's own workloads."""
+    workloads = run.user_workloads()
+    graphs = {
+        "speedup": plots.speedup(run, out_dir, "speedup"),
+        "efficiency": plots.speedup(run, out_dir, "efficiency"),
+        "amdahl": plots.amdahl(run, out_dir),
+    }
+    lines = [f"# parmap::tune report: {', '.join(workloads)} on "
+             f"{run.context.get('host_name', '?')}, {str(run.context.get('date', '?'))[:10]}", ""]
+    lines += machine_section(run) + [""]
+    for w in workloads:
+        lines += [f"## Tuning: {w}", ""] + tuning_section(run, w) + [""]
+    lines += ["## Scaling", ""] + scaling_section(run, graphs) + [""]
+    lines += ["## Amdahl fit and Karp–Flatt metric", ""] + amdahl_section(
+        run, graphs["amdahl"]) + [""]
+    for w in workloads:
+        lines += [f"## Schedule and chunk size: {w}", ""] + sweep_section(
+            run, w, plots.chunk_sweep(run, out_dir, w), USER_SWEEP_READING) + [""]
+    lines += ["---", f"Written by `scripts/report.py` from `{os.path.basename(run.path)}`; "
+              "each graph is also in SVG beside its PNG."]
+    path = os.path.join(out_dir, "report.md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
 # ---- the report -----------------------------------------------------------------------------
 
 def build_report(run: pr.Run, out_dir: str) -> str:
+    if run.is_tune:
+        return build_tune_report(run, out_dir)
     graphs = {
         "speedup": plots.speedup(run, out_dir, "speedup"),
         "efficiency": plots.speedup(run, out_dir, "efficiency"),
@@ -483,6 +688,9 @@ def build_report(run: pr.Run, out_dir: str) -> str:
         "The image is the upper half of the set: rows near the real axis cost the most, rows "
         "near the top almost nothing, so one block per thread gives the first thread most of "
         "the work.") + [""]
+    for w in run.user_workloads():
+        lines += [f"## Schedule and chunk size: {w}", ""] + sweep_section(
+            run, w, plots.chunk_sweep(run, out_dir, w), USER_SWEEP_READING) + [""]
     lines += ["## Physical vs logical cores (placement)", ""] + placement_section(
         run, graphs["placement"]) + [""]
     lines += mpi_section(run, graphs["mpi"])
@@ -496,12 +704,13 @@ def build_report(run: pr.Run, out_dir: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        description="Turn one parmap-bench JSON into a report folder (JSON, PNG and SVG graphs, "
-                    "report.md).")
+        description="Turn one parmap-bench JSON, or the JSON parmap::tune wrote for your loop, "
+                    "into a report folder (JSON, PNG and SVG graphs, report.md).")
     parser.add_argument("json", help="the results of parmap-bench --benchmark_out=FILE "
-                                     "--benchmark_out_format=json")
+                                     "--benchmark_out_format=json, or of parmap::tune")
     parser.add_argument("--out", help="the report folder (default: results/<host>-<date>/ in "
-                                      "this repository)")
+                                      "this repository; results/<workload>-<host>-<date>/ for "
+                                      "parmap::tune)")
     args = parser.parse_args(argv)
     try:
         run = pr.load(args.json)

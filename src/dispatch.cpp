@@ -175,17 +175,23 @@ plan make_plan(const options& opt) {
 }
 
 void execute(const plan& p, const options& opt, std::size_t size, chunk_body body, void* ctx) {
-  if (size == 0) return;
-  call_state state(opt, size, body, ctx);
   // Never more threads than chunks: small inputs make no empty chunks and wake no idle threads.
   std::size_t threads = static_cast<std::size_t>(p.threads);
   if (p.chunk != 0) threads = std::min(threads, chunk_count(size, p.chunk));
   threads = std::min(threads, size);
+  if (size == 0) {
+    call_recorder(opt.report, p.backend, p.schedule, 0, p.chunk).publish();
+    return;
+  }
+  call_state state(p, opt, static_cast<int>(threads), size, body, ctx);
   const chunked_call call{size, static_cast<int>(threads), p.chunk, p.schedule, opt.placement,
                           &state};
 
   // A call already stopped or late ends before any thread is woken.
-  if (!state.rules().may_start(0)) state.rules().finish();
+  if (!state.rules().may_start(0)) {
+    state.recorder().publish();
+    state.rules().finish();
+  }
 
   // The caller works as one of the call's threads: whatever a placement pins, it gets back
   // exactly its own mask when the call ends, also when fn throws.
@@ -206,6 +212,7 @@ void execute(const plan& p, const options& opt, std::size_t size, chunk_body bod
     default: throw std::logic_error("parmap: make_plan let an unavailable backend through");
   }
   tsan_acquire(&state);
+  state.recorder().publish();
   state.rules().finish();
 }
 

@@ -45,13 +45,13 @@ void team_loop::work(unsigned participant, unsigned team_size) noexcept {
   place_thread(call_.placement, participant);
   switch (call_.schedule) {
     case schedule::automatic: return work_automatic(participant, team_size);
-    case schedule::static_: return work_static();
-    case schedule::dynamic: return work_dynamic();
-    case schedule::guided: return work_guided();
+    case schedule::static_: return work_static(participant);
+    case schedule::dynamic: return work_dynamic(participant);
+    case schedule::guided: return work_guided(participant);
   }
 }
 
-void team_loop::run_own(owned_range& d, std::size_t& grain) noexcept {
+void team_loop::run_own(owned_range& d, std::size_t& grain, std::size_t participant) noexcept {
   std::uint64_t r = d.range.load(std::memory_order_relaxed);
   for (;;) {
     const std::size_t next = next_of(r), end = end_of(r);
@@ -67,13 +67,13 @@ void team_loop::run_own(owned_range& d, std::size_t& grain) noexcept {
     }
     if (call_.state->halted(next)) return;
     if (grain != 0) {
-      call_.run(next, next + take);
+      call_.run(next, next + take, participant);
     } else {
       // The first claim is small and timed: items that cost more than a claim's overhead
       // many times over keep small claims (balance is then worth it); cheap items get
       // claims large enough to cost about chunking::claim_target_ns each, up to grain_big_.
       const auto t0 = std::chrono::steady_clock::now();
-      call_.run(next, next + take);
+      call_.run(next, next + take, participant);
       const double ns = std::chrono::duration<double, std::nano>(
                             std::chrono::steady_clock::now() - t0).count();
       grain = chunking::timed_claim(std::max(ns, 1.0) / static_cast<double>(take), grain_small_,
@@ -116,7 +116,7 @@ bool team_loop::steal_into(owned_range& mine, std::size_t home,
 }
 
 void team_loop::work_automatic(std::size_t participant, std::size_t team_size) noexcept {
-  if (call_.size > max_stealing_size) return work_dynamic();
+  if (call_.size > max_stealing_size) return work_dynamic(participant);
   // A participant owns the owned_range of its place in the team (and, in a team known to be smaller
   // than the owned ranges, every team_size-th one after it).
   const std::size_t home = participant % places_;
@@ -125,34 +125,36 @@ void team_loop::work_automatic(std::size_t participant, std::size_t team_size) n
   // With a chunk set by the user, claims are that chunk; else the first claim is timed.
   std::size_t grain = call_.chunk != 0 ? call_.chunk : 0;
   if (team_size != 0) {
-    for (std::size_t s = home + team_size; s < places_; s += team_size) run_own(ranges_[s], grain);
+    for (std::size_t s = home + team_size; s < places_; s += team_size) {
+      run_own(ranges_[s], grain, participant);
+    }
   }
   do {
-    run_own(mine, grain);
+    run_own(mine, grain, participant);
   } while (steal_into(mine, home, team_size == 0));
 }
 
-void team_loop::work_static() noexcept {
+void team_loop::work_static(std::size_t participant) noexcept {
   // OpenMP's schedule(static, chunk): chunk j belongs to place j % places, decided up front.
   const std::size_t chunk = call_.static_chunk();
   const std::size_t chunks = chunk_count(call_.size, chunk);
   for (std::size_t s; (s = next_place_.fetch_add(1, std::memory_order_relaxed)) < places_;) {
     for (std::size_t j = s; j < chunks && !call_.state->halted(j * chunk); j += places_) {
-      call_.run(j * chunk, std::min(call_.size, (j + 1) * chunk));
+      call_.run(j * chunk, std::min(call_.size, (j + 1) * chunk), participant);
     }
   }
 }
 
-void team_loop::work_dynamic() noexcept {
+void team_loop::work_dynamic(std::size_t participant) noexcept {
   const std::size_t chunk = call_.chunk_or_default();
   while (!call_.state->halted(next_item_.load(std::memory_order_relaxed))) {
     const std::size_t begin = next_item_.fetch_add(chunk, std::memory_order_relaxed);
     if (begin >= call_.size) return;
-    call_.run(begin, std::min(call_.size, begin + chunk));
+    call_.run(begin, std::min(call_.size, begin + chunk), participant);
   }
 }
 
-void team_loop::work_guided() noexcept {
+void team_loop::work_guided(std::size_t participant) noexcept {
   // Claims of about remaining / (2 * threads), never below the chunk (default 1).
   const std::size_t least = std::max<std::size_t>(call_.chunk, 1);
   const std::size_t divisor = 2 * places_;
@@ -161,7 +163,7 @@ void team_loop::work_guided() noexcept {
     const std::size_t take = std::max(least, (call_.size - begin + divisor - 1) / divisor);
     const std::size_t end = std::min(call_.size, begin + take);
     if (next_item_.compare_exchange_weak(begin, end, std::memory_order_relaxed)) {
-      call_.run(begin, end);
+      call_.run(begin, end, participant);
       begin = next_item_.load(std::memory_order_relaxed);
     }
   }

@@ -45,12 +45,12 @@ class team_loop {
 
   [[nodiscard]] std::size_t place_begin(std::size_t place) const noexcept;
   void work_automatic(std::size_t participant, std::size_t team_size) noexcept;
-  void work_static() noexcept;
-  void work_dynamic() noexcept;
-  void work_guided() noexcept;
+  void work_static(std::size_t participant) noexcept;
+  void work_dynamic(std::size_t participant) noexcept;
+  void work_guided(std::size_t participant) noexcept;
   /// Runs the owner's claims of `d` until it is empty. `grain` is this participant's claim
   /// size: 0 until its first claim has been timed (see work_automatic).
-  void run_own(owned_range& d, std::size_t& grain) noexcept;
+  void run_own(owned_range& d, std::size_t& grain, std::size_t participant) noexcept;
   [[nodiscard]] bool steal_into(owned_range& mine, std::size_t home,
                                 bool owners_may_be_missing) noexcept;
 

@@ -18,6 +18,7 @@
 #include "parmap/detail/indexed_input.hpp"
 #include "parmap/options.hpp"
 #include "parmap/parallel_map.hpp"
+#include "parmap/report.hpp"
 
 namespace parmap {
 namespace detail {
@@ -62,13 +63,22 @@ requires std::invocable<Map&, std::ranges::range_reference_t<R>> &&
   (void)detail::make_plan(opt);  // bad options fail before the input is read
   detail::indexed_input<std::remove_reference_t<R>> in(input);
   const std::size_t n = in.size();
-  if (n == 0) return init;
-  const std::size_t block = detail::chunking::reduce_block(n, opt.chunk);
-  const std::size_t blocks = detail::chunking::chunk_count(n, block);
+  const std::size_t block = n == 0 ? 0 : detail::chunking::reduce_block(n, opt.chunk);
+  const std::size_t blocks = n == 0 ? 0 : detail::chunking::chunk_count(n, block);
 
-  // The primitive runs blocks, one per chunk; progress is told in items.
+  // The primitive runs blocks, one per chunk; progress and the report are told in items.
   options block_opt = opt;
   block_opt.chunk = 1;
+  struct report_in_items {
+    call_report* report;
+    std::size_t block;
+    bool automatic;
+    ~report_in_items() {
+      if (report == nullptr) return;
+      report->chunk = block;  // a chunk is one block
+      report->automatic_chunk = automatic;
+    }
+  } const in_items{opt.report, block, opt.chunk == 0};
   if (opt.on_progress) {
     block_opt.on_progress = [&](std::size_t done, std::size_t) {
       opt.on_progress(done == blocks ? n : std::min(n, done * block), n);
@@ -85,8 +95,10 @@ requires std::invocable<Map&, std::ranges::range_reference_t<R>> &&
           std::invoke(reduce, std::move(acc), static_cast<T>(std::invoke(map, item(i)))));
     }
     partial[b].emplace(std::move(acc));
+    return last - first;  // the items this block stands for (see for_each_index)
   };
   detail::for_each_index(bp, block_opt, blocks, body);
+  if (n == 0) return init;
 
   return static_cast<T>(std::invoke(
       reduce, std::move(init), detail::combine_pairwise(partial, 0, blocks, reduce)));

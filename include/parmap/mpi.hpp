@@ -24,8 +24,9 @@
 #include <utility>
 #include <vector>
 
-#include "parmap/detail/mpi_engine.hpp"
+#include "parmap/detail/call_recorder.hpp"
 #include "parmap/detail/indexed_input.hpp"
+#include "parmap/detail/mpi_engine.hpp"
 #include "parmap/errors.hpp"
 #include "parmap/mpi_serializer.hpp"
 #include "parmap/options.hpp"
@@ -195,10 +196,12 @@ using worker_arg_t = std::conditional_t<
 /// Maps items [0, count) of one chunk with the local parmap backend; `item(i)` returns the
 /// result of the chunk's i-th item. An item that throws is thrown as a chunk_failure that names
 /// its index in the whole input (`first` is the chunk's first index there), so the one the
-/// local call rethrows, its lowest failing item's, arrives located.
+/// local call rethrows, its lowest failing item's, arrives located. The local call's report
+/// goes to `rank_report`, which sums this rank's chunks (local.report, per rank).
 template <class T, class Item>
 std::vector<T> map_chunk(std::size_t first, std::size_t count, Item& item,
-                         const parmap::options& local) {
+                         const parmap::options& local,
+                         parmap::detail::call_recorder& rank_report) {
   auto located = [&item, first](std::size_t i) -> T {
     try {
       return item(i);
@@ -209,8 +212,16 @@ std::vector<T> map_chunk(std::size_t first, std::size_t count, Item& item,
                           "an exception not derived from std::exception"};
     }
   };
+  parmap::call_report part;
+  struct add_to_rank {
+    parmap::detail::call_recorder& rank;
+    const parmap::call_report& part;
+    ~add_to_rank() { rank.merge(part); }
+  } const on_exit{rank_report, part};
+  parmap::options o = local;
+  o.report = rank_report.on() ? &part : nullptr;
   try {
-    return parmap::parallel_map(std::views::iota(std::size_t{0}, count), located, local);
+    return parmap::parallel_map(std::views::iota(std::size_t{0}, count), located, o);
   } catch (const parmap::timeout&) {
     throw chunk_failure{failure_kind::timeout, first, {}};
   } catch (const parmap::cancelled&) {
@@ -229,11 +240,16 @@ class typed_call final : public chunk_ops {
   using arg = worker_arg_t<reference, value>;
 
   /// `rank`: this rank in the call's communicator (named in the errors of catching outcomes).
-  typed_call(F& fn, int rank) : fn_(fn), rank_(rank) {}
+  /// `local`: this rank's options, whose report (if any) counts this rank's chunks.
+  typed_call(F& fn, int rank, const parmap::options& local)
+      : report(local.report, local.backend, local.schedule, threads_of(local), local.chunk),
+        fn_(fn),
+        rank_(rank) {}
 
   std::optional<input> in;                // on the root
   std::vector<std::optional<T>> results;  // on the root, one slot per item
   std::vector<T> gathered;                // on other ranks, with all_gather
+  parmap::detail::call_recorder report;   // local.report: this rank's local work
 
   void write_items(std::size_t begin, std::size_t end, writer& out) override {
     auto item = in->items();
@@ -246,7 +262,7 @@ class typed_call final : public chunk_ops {
     auto item = [this, begin, at = in->items()](std::size_t i) -> T {
       return std::invoke(fn_, at(begin + i));
     };
-    std::vector<T> out = map_chunk<T>(begin, end - begin, item, local);
+    std::vector<T> out = map_chunk<T>(begin, end - begin, item, local, report);
     seal(out, begin);
     for (std::size_t i = begin; i < end; ++i) results[i].emplace(std::move(out[i - begin]));
   }
@@ -261,7 +277,7 @@ class typed_call final : public chunk_ops {
     auto item = [this, &items](std::size_t i) -> T {
       return std::invoke(fn_, static_cast<arg>(items[i]));
     };
-    std::vector<T> mapped = map_chunk<T>(begin, end - begin, item, local);
+    std::vector<T> mapped = map_chunk<T>(begin, end - begin, item, local, report);
     seal(mapped, begin);
     for (const T& r : mapped) out.write(r);
   }
@@ -274,6 +290,16 @@ class typed_call final : public chunk_ops {
   }
 
  private:
+  /// The local thread count for the report; bad options are the engine's to reject, on every
+  /// rank alike, so they must not throw here.
+  static int threads_of(const parmap::options& local) noexcept {
+    try {
+      return parmap::resolve_threads(local.threads);
+    } catch (...) {
+      return 1;
+    }
+  }
+
   /// With a catching function (T an outcome): replaces the error of each failed item of the
   /// chunk that starts at `first` by the remote_error every rank will see, naming this rank and
   /// the item's index. Done where the item ran, the root included, so that an outcome does not
@@ -319,6 +345,10 @@ using map_result_t = std::remove_cvref_t<parmap::map_result_t<R, F>>;
 ///   deadline). One seen only once every chunk was dealt and started is not a failure: the
 ///   call succeeds, since nothing was left undone. Inside a chunk, the local call sees them
 ///   as usual.
+/// - local.report: per rank. Each rank's report sums the local calls of the chunks that rank
+///   mapped (items, chunks, per-thread items and busy time over its local threads), with the
+///   wall time of the whole call on that rank; filled on return and when the call throws.
+///   opt.report (mpi::call_report) is the root's view of the ranks.
 ///
 /// SPMD: every rank of `comm` calls it with the same `opt.root`, `opt.chunk` and
 /// `opt.all_gather`. Only the root's `input` is read; other ranks pass an empty range, or one
@@ -378,7 +408,7 @@ requires std::invocable<F&, std::ranges::range_reference_t<R>>
                 "parmap::mpi::parallel_map: fn's result type must be move-constructible");
 
   const detail::place where = detail::check_environment(comm);
-  call c(fn, where.rank);
+  call c(fn, where.rank, local);
   std::size_t input_size = 0;
   std::string problem;
   try {
@@ -394,7 +424,13 @@ requires std::invocable<F&, std::ranges::range_reference_t<R>>
   } catch (const std::exception& e) {
     problem = std::string("could not read the input: ") + e.what();
   }
-  detail::run(comm, where, opt, local, input_size, problem, c);
+  try {
+    detail::run(comm, where, opt, local, input_size, problem, c);
+  } catch (...) {
+    c.report.publish();
+    throw;
+  }
+  c.report.publish();
 
   std::vector<T> out;
   if (where.rank == opt.root) {

@@ -12,6 +12,8 @@
 
 namespace parmap {
 
+struct call_report;  // parmap/report.hpp
+
 /// How chunks are handed to threads.
 enum class schedule {
   automatic,  ///< parmap decides: contiguous blocks per thread, idle threads steal the rest
@@ -74,6 +76,12 @@ struct options {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   /// Where the threads run; see placement. Pinning costs a system call when a thread moves.
   parmap::placement placement = parmap::placement::none;
+  /// When not null, the call fills *report with what it did (threads, chunk size, chunks,
+  /// items, wall time, per-thread items and busy time) when it returns or throws; see
+  /// call_report in <parmap/report.hpp>. Costs two clock reads per chunk; nothing when null.
+  /// The report belongs to the caller: the call writes it from the calling thread only, before
+  /// it returns.
+  call_report* report = nullptr;
 };
 
 /// The number of logical CPUs this process may run on: its affinity mask as it was when

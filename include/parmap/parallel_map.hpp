@@ -44,7 +44,6 @@ template <std::ranges::input_range R, class F>
   const detail::plan p = detail::make_plan(opt);
   detail::indexed_input<std::remove_reference_t<R>> in(input);
   const std::size_t n = in.size();
-  if (n == 0) return {};
   detail::result_slots<T> out(n);
   auto body = [item = in.items(), put = out.writer(), &fn](std::size_t i) {
     put(i, std::invoke(fn, item(i)));
@@ -74,7 +73,6 @@ void parallel_map_into(R&& input, Out&& output, F&& fn, const options& opt = {})
                                 std::to_string(out_size) + " elements but input has " +
                                 std::to_string(n));
   }
-  if (n == 0) return;
   auto body = [item = in.items(), dest = std::ranges::begin(output), &fn](std::size_t i) {
     dest[static_cast<std::ranges::range_difference_t<Out>>(i)] = std::invoke(fn, item(i));
   };

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace parmap {
@@ -66,5 +67,15 @@ struct cpu_allowance {
 /// /sys/fs/cgroup/kubepods/pod1/cpu.max); affinity mask: 64 CPUs" or "8 threads from the
 /// affinity mask (8 CPUs); no cgroup CPU quota".
 [[nodiscard]] std::string describe(const cpu_allowance& a);
+
+/// The facts about this machine and this build of parmap that any measurement is read
+/// against, as (key, value) pairs with parmap-bench's JSON context keys: parmap_version,
+/// topology, logical_cpus, physical_cores, packages, numa_nodes, smt, usable_cpus, cpu_quota,
+/// cpu_quota_file, default_threads, default_threads_source, cpu_allowance, cpus_by_core,
+/// backends, default_backend, and the environment variables that change how threads run
+/// (OMP_WAIT_POLICY, OMP_PROC_BIND, OMP_PLACES, GOMP_SPINCOUNT, PARMAP_BACKEND,
+/// PARMAP_NUM_THREADS) when set. parmap-bench and parmap::tune write them into their JSON.
+/// Throws std::invalid_argument when PARMAP_NUM_THREADS is malformed (detect_cpu_allowance).
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> describe_machine();
 
 }  // namespace parmap

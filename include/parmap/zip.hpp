@@ -77,7 +77,6 @@ auto zip_map(F& fn, const options& opt, Tuple& args, std::index_sequence<I...>) 
                                 " items); zip needs ranges of equal length");
   }
   result_slots<T> out(n);
-  if (n == 0) return std::move(out).take();
   auto body = [items = std::make_tuple(std::get<I>(inputs).items()...), put = out.writer(),
                &fn](std::size_t i) { put(i, std::invoke(fn, std::get<I>(items)(i)...)); };
   for_each_index(p, opt, n, body);

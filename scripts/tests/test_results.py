@@ -215,6 +215,24 @@ class Analyses(unittest.TestCase):
         self.assertAlmostEqual(pts[2], 2.0)
         self.assertAlmostEqual(pr.efficiency(2, pts[2]), 1.0)
 
+    def test_tuned_case_against_the_fastest_of_its_sweep(self):
+        data = json.load(open(FIXTURE, encoding="utf-8"))
+        self.assertIsNone(pr.tuned_against_sweep(pr.from_json(data), "chunks"))
+        data["benchmarks"].append({
+            "name": "tune/chunks/n:4096/api:into/threads:2", "run_type": "iteration",
+            "real_time": 150.0, "cpu_time": 150.0, "time_unit": "us", "iterations": 10,
+            "label": "tbb threads:2 schedule:guided chunk:64", "tune_seconds": 2.1})
+        run = pr.from_json(data, "with-tune.json")
+        fastest = min((c for c in run.find("chunks", None, threads=2, schedule=None, chunk=None)
+                       if c.impl in run.parallel_backends), key=lambda c: c.time_us)
+        t = pr.tuned_against_sweep(run, "chunks")
+        self.assertAlmostEqual(t["tuned_us"], 150.0)
+        self.assertEqual(t["setting"], "tbb threads:2 schedule:guided chunk:64")
+        self.assertAlmostEqual(t["tune_seconds"], 2.1)
+        self.assertIs(t["best"], fastest)
+        self.assertAlmostEqual(t["ratio"], 150.0 / fastest.time_us)
+        self.assertNotIn("tune", run.user_workloads())
+
     def test_overhead_ratios_pair_each_backend_with_its_loop(self):
         rows = {(r["backend"], r["api"]): r for r in pr.overhead_rows(self.run)}
         self.assertEqual(rows[("threads", "into")]["partner"], "raw_tbb")

@@ -20,13 +20,13 @@ struct chunked_call {
   parmap::placement placement;
   call_state* state;
 
-  /// Runs items [begin, end). A backend may claim several chunks at once (guided claims, TBB's
-  /// partitioners); they still run one chunk at a time, since the chunk is the unit of
-  /// cancellation and progress.
-  void run(std::size_t begin, std::size_t end) const noexcept {
-    if (chunk == 0 || end - begin <= chunk) return state->run_chunk(begin, end);
+  /// Runs items [begin, end) on the call's thread number `participant`, in [0, threads). A
+  /// backend may claim several chunks at once (guided claims, TBB's partitioners); they still
+  /// run one chunk at a time, since the chunk is the unit of cancellation and progress.
+  void run(std::size_t begin, std::size_t end, std::size_t participant) const noexcept {
+    if (chunk == 0 || end - begin <= chunk) return state->run_chunk(begin, end, participant);
     for (; begin < end; begin += std::min(chunk, end - begin)) {
-      state->run_chunk(begin, begin + std::min(chunk, end - begin));
+      state->run_chunk(begin, begin + std::min(chunk, end - begin), participant);
     }
   }
 

@@ -20,9 +20,10 @@ void run_thread(const chunked_call& call, team_loop& team, std::size_t chunk, st
   } else {
     // OpenMP's threads are the user's too: whatever a placement pins ends with the region.
     const placement_scope placed;
-    place_thread(call.placement, static_cast<unsigned>(omp_get_thread_num()));
+    const auto me = static_cast<unsigned>(omp_get_thread_num());
+    place_thread(call.placement, me);
     auto run_chunk = [&](std::size_t j) {
-      call.run(j * chunk, std::min(call.size, (j + 1) * chunk));
+      call.run(j * chunk, std::min(call.size, (j + 1) * chunk), me);
     };
     // Each loop ends with nowait: the region's own closing barrier is the only join needed.
     switch (call.schedule) {

@@ -11,7 +11,7 @@ void run_serial(const chunked_call& call) {
   const std::size_t chunk =
       call.chunk == 0 && !call.state->watched() ? call.size : call.chunk_or_default();
   for (std::size_t begin = 0; begin < call.size && !call.state->halted(begin); begin += chunk) {
-    call.run(begin, std::min(call.size, begin + chunk));
+    call.run(begin, std::min(call.size, begin + chunk), 0);
   }
 }
 

@@ -61,9 +61,10 @@ void run_stdpar(const chunked_call& call) {
                     call.enter();
                     // The PSTL's threads are TBB's: a placement's pin ends with the chunk.
                     const placement_scope placed;
-                    place_thread(call.placement, static_cast<unsigned>(
-                                                   tbb::this_task_arena::current_thread_index()));
-                    call.run(j * chunk, std::min(call.size, (j + 1) * chunk));
+                    const auto slot =
+                        static_cast<unsigned>(tbb::this_task_arena::current_thread_index());
+                    place_thread(call.placement, slot);
+                    call.run(j * chunk, std::min(call.size, (j + 1) * chunk), slot);
                     call.leave();
                   });
   });

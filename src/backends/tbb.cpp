@@ -15,9 +15,9 @@ void run_tbb(const chunked_call& call) {
     call.enter();
     // TBB's workers are the user's too: whatever a placement pins ends with the chunk.
     const placement_scope placed;
-    place_thread(call.placement,
-                 static_cast<unsigned>(tbb::this_task_arena::current_thread_index()));
-    call.run(r.begin(), r.end());
+    const auto slot = static_cast<unsigned>(tbb::this_task_arena::current_thread_index());
+    place_thread(call.placement, slot);
+    call.run(r.begin(), r.end(), slot);
     call.leave();
   };
   auto run_with = [&](std::size_t grain, const auto& partitioner) {

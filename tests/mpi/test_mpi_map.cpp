@@ -125,6 +125,53 @@ TEST_P(MpiMap, EveryItemIsMappedOnceAcrossRanks) {
   }
 }
 
+TEST_P(MpiMap, LocalReportCountsThisRanksItems) {
+  // Each rank's local.report sums the chunks it mapped: the items of all ranks add up to the
+  // input, each rank's items match what its own function saw, and the threads are local.
+  const std::size_t n = 600;
+  const auto in = root ? numbers(n) : std::vector<std::int64_t>{};
+  std::atomic<std::int64_t> seen_here{0};
+  parmap::call_report report;
+  report.items = 123'456;
+  parmap::options o = local();
+  o.report = &report;
+  (void)parmap::mpi::parallel_map(
+      MPI_COMM_WORLD, in,
+      [&](std::int64_t x) {
+        seen_here.fetch_add(1);
+        return x;
+      },
+      o, parmap::mpi::options{.chunk = 25});
+  EXPECT_EQ(static_cast<std::int64_t>(report.items), seen_here.load());
+  EXPECT_EQ(report.backend, GetParam());
+  EXPECT_LE(report.threads, 2);
+  EXPECT_EQ(report.per_thread.size(), static_cast<std::size_t>(report.threads));
+  std::size_t per_thread = 0;
+  for (const auto& t : report.per_thread) {
+    per_thread += t.items;
+    EXPECT_LE(t.busy, report.wall);
+  }
+  EXPECT_EQ(per_thread, report.items);
+  if (report.items > 0) {
+    EXPECT_GE(report.chunks, report.items / 25);
+  }
+  const auto all = gather_all(static_cast<std::int64_t>(report.items));
+  EXPECT_EQ(std::accumulate(all.begin(), all.end(), std::int64_t{0}),
+            static_cast<std::int64_t>(n));
+
+  // Filled when the call throws too.
+  report.items = 123'456;
+  EXPECT_THROW((void)parmap::mpi::parallel_map(
+                   MPI_COMM_WORLD, in,
+                   [](std::int64_t x) -> std::int64_t {
+                     if (x == 100) throw std::runtime_error("item 100");
+                     return x;
+                   },
+                   o, parmap::mpi::options{.chunk = 25}),
+               parmap::mpi::remote_error);
+  EXPECT_LT(report.items, n);
+}
+
 TEST_P(MpiMap, ViewsAndListsAsInput) {
   // A view every rank may pass (it has the root's size, so the others' copy is not read).
   const auto out = parmap::mpi::parallel_map(

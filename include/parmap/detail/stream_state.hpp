@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "parmap/detail/call_recorder.hpp"
 #include "parmap/detail/call_rules.hpp"
 #include "parmap/detail/chunking.hpp"
 #include "parmap/detail/execute.hpp"
@@ -127,7 +128,7 @@ class stream_channel {
         if (std::chrono::steady_clock::now() < help_from) {
           result_cv_.wait_until(lock, help_from);
         } else {
-          run_one(lock);
+          run_one(lock, 0);  // the consumer counts as the call's first thread
         }
         continue;
       }
@@ -150,13 +151,17 @@ class stream_channel {
     closed_ = true;
     work_cv_.notify_all();
     result_cv_.wait(lock, [&] { return running_.empty() && !reading_; });
+    if (!reported_) {  // a stream that failed, or was left before its end
+      reported_ = true;
+      recorder_.publish();
+    }
   }
 
   /// Driver: whenever an item may be claimed, runs a batch of workers through the
   /// primitive. A batch ends when nothing is claimable and nothing is running, so the backend's
   /// threads are held only while the stream has work for them.
   void drive() noexcept {
-    auto worker = [this](std::size_t) { work(); };
+    auto worker = [this](std::size_t who) { work(who); };
     for (;;) {
       {
         std::unique_lock lock(mutex_);
@@ -189,6 +194,7 @@ class stream_channel {
   stream_channel(const plan& p, const options& opt, std::size_t window, std::size_t total)
       : opt_(opt),
         rules_(opt_, total),
+        recorder_(opt.report, p.backend, p.schedule, p.threads, 1),
         threads_(static_cast<std::size_t>(p.threads)),
         window_(window != 0 ? window : chunking::stream_window(threads_, opt.chunk)),
         batch_options_(batch_options(opt, p)),
@@ -222,7 +228,7 @@ class stream_channel {
   /// A worker of a batch: claims and runs items while there are any to claim. It waits for more
   /// only while another item of the stream is running (the batch cannot end before that item
   /// does anyway), and otherwise returns, ending the batch.
-  void work() noexcept {
+  void work(std::size_t who) noexcept {
     std::unique_lock lock(mutex_);
     if (batch_pending_) {
       batch_pending_ = false;
@@ -242,7 +248,7 @@ class stream_channel {
         if (reading_ && !workers_done()) continue;  // a read in progress frees the next claim
         return;
       }
-      run_one(lock);
+      run_one(lock, who);
     }
   }
 
@@ -268,8 +274,9 @@ class stream_channel {
 
   /// With the lock held and can_claim(): reads the next item with the lock released (a slow
   /// read holds up no result and no consumer), runs it with the lock released, publishes its
-  /// result or its failure. Returns with the lock held.
-  void run_one(std::unique_lock<std::mutex>& lock) noexcept {
+  /// result or its failure. Returns with the lock held. `who` is the running thread's number
+  /// in the call (call_recorder).
+  void run_one(std::unique_lock<std::mutex>& lock, std::size_t who) noexcept {
     const std::size_t k = pulled_;
     reading_ = true;
     lock.unlock();
@@ -313,11 +320,15 @@ class stream_channel {
     lock.unlock();
     std::optional<R> result;
     std::exception_ptr error;
-    try {
-      result.emplace(compute(k));
-    } catch (...) {
-      error = std::current_exception();
-    }
+    recorder_.timed(who, [&]() -> std::size_t {
+      try {
+        result.emplace(compute(k));
+        return 1;
+      } catch (...) {
+        error = std::current_exception();
+        return 0;
+      }
+    });
     // Counted before the result is published: the consumer's final report (end_now) then
     // always comes after every item's own.
     if (!error) rules_.finished(1, k);
@@ -359,6 +370,8 @@ class stream_channel {
   /// returned before the loop over the stream ends.
   bool end_now(std::unique_lock<std::mutex>& lock) {
     ended_ = true;
+    reported_ = true;
+    recorder_.publish();
     lock.unlock();
     rules_.finish();
     return false;
@@ -373,6 +386,7 @@ class stream_channel {
 
   const options opt_;
   call_rules rules_;  // failures, stop, deadline, progress: one rule set with parallel_map
+  call_recorder recorder_;  // options::report: published at the end, or by close()
   const std::size_t threads_;
   const std::size_t window_;
   const options batch_options_;
@@ -388,6 +402,7 @@ class stream_channel {
   bool input_done_ = false;
   bool closed_ = false;
   bool ended_ = false;
+  bool reported_ = false;  // the report was published
   // The driver asked the backend for a batch of workers and none has started yet (since
   // batch_since_; the stream's creation counts as the first request).
   bool batch_pending_ = true;
