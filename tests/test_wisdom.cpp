@@ -204,17 +204,20 @@ TEST(WisdomStore, KeepsNoCallState) {
   parmap::wisdom w(dir / "wisdom.json");
   std::stop_source stop;
   stop.request_stop();
+  parmap::call_report report;
   w.store("resize-images", {.threads = 3,
                             .chunk = 8,
                             .stop = stop.get_token(),
                             .on_progress = [](std::size_t, std::size_t) {},
-                            .deadline = std::chrono::steady_clock::now()});
+                            .deadline = std::chrono::steady_clock::now(),
+                            .report = &report});
   const auto back = w.lookup("resize-images");
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->threads, 3);
   EXPECT_FALSE(back->stop.stop_possible());
   EXPECT_FALSE(back->on_progress);
   EXPECT_EQ(back->deadline, std::chrono::steady_clock::time_point::max());
+  EXPECT_EQ(back->report, nullptr);
   const json::array entries = entries_in(dir / "wisdom.json");
   ASSERT_EQ(entries.size(), 1u);
   const json::value& options = *entries[0].find("options");

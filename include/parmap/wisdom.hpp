@@ -9,8 +9,8 @@
 //
 // The file is JSON that people may read: one entry per (name, machine) pair with the options'
 // backend, threads, chunk, schedule and placement, when the entry was stored and by which
-// parmap version. stop, on_progress and deadline belong to a call, not to a machine: they are
-// never stored.
+// parmap version. stop, on_progress, deadline and report belong to a call, not to a machine:
+// they are never stored.
 
 #include <cstddef>
 #include <filesystem>
