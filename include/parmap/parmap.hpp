@@ -16,4 +16,5 @@
 #include "parmap/stream.hpp"
 #include "parmap/topology.hpp"
 #include "parmap/tune.hpp"
+#include "parmap/wisdom.hpp"
 #include "parmap/zip.hpp"
