@@ -6,22 +6,13 @@
 #include <utility>
 #include <vector>
 
+#include "join.hpp"
 #include "parmap/backend.hpp"
 #include "parmap/config.hpp"
 #include "parmap/options.hpp"
 #include "parmap/topology.hpp"
 
 namespace parmap {
-namespace {
-
-std::string join_cpus(const std::vector<unsigned>& cpus) {
-  std::string out;
-  for (const unsigned c : cpus) out += (out.empty() ? "" : ",") + std::to_string(c);
-  return out;
-}
-
-}  // namespace
-
 std::vector<std::pair<std::string, std::string>> describe_machine() {
   const topology t = detect_topology();
   // What threads = 0 means here and why: under a container's CPU quota it is far fewer than
@@ -29,10 +20,8 @@ std::vector<std::pair<std::string, std::string>> describe_machine() {
   const cpu_allowance allowance = detect_cpu_allowance();
   char quota[32] = "none";
   if (allowance.quota_cpus > 0) std::snprintf(quota, sizeof quota, "%g", allowance.quota_cpus);
-  std::string backends;
-  for (const backend b : available_backends()) {
-    backends += (backends.empty() ? "" : ",") + std::string(to_string(b));
-  }
+  const std::string backends = detail::join_with_commas(
+      available_backends(), [](backend b) { return std::string(to_string(b)); });
   std::vector<std::pair<std::string, std::string>> facts = {
       {"parmap_version", PARMAP_VERSION},
       {"topology", describe(t)},
@@ -47,7 +36,8 @@ std::vector<std::pair<std::string, std::string>> describe_machine() {
       {"default_threads", std::to_string(allowance.threads)},
       {"default_threads_source", allowance.source},
       {"cpu_allowance", describe(allowance)},
-      {"cpus_by_core", join_cpus(t.cpus_by_core)},
+      {"cpus_by_core",
+       detail::join_with_commas(t.cpus_by_core, [](unsigned c) { return std::to_string(c); })},
       {"backends", backends},
       {"default_backend", std::string(to_string(default_backend()))},
   };

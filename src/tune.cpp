@@ -10,10 +10,12 @@
 #include <string>
 #include <unistd.h>
 
-#include "parmap/tune.hpp"
+#include "join.hpp"
+#include "json.hpp"
 #include "parmap/backend.hpp"
 #include "parmap/detail/assert.hpp"
 #include "parmap/topology.hpp"
+#include "parmap/tune.hpp"
 
 namespace parmap {
 namespace {
@@ -300,29 +302,6 @@ std::string tuning::case_name(const tuned_setting& s) const {
 
 namespace {
 
-/// A JSON string literal of `text`.
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char esc[8];
-          std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(c));
-          out += esc;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string now_iso8601() {
   const std::time_t t = std::time(nullptr);
   std::tm local{};
@@ -334,74 +313,63 @@ std::string now_iso8601() {
   return s;
 }
 
-std::string join(const std::vector<int>& values) {
-  std::string out;
-  for (const int v : values) out += (out.empty() ? "" : ",") + std::to_string(v);
-  return out;
-}
-
 }  // namespace
 
 void tuning::write_json(const std::string& path) const {
-  std::vector<std::pair<std::string, std::string>> context = {{"date", now_iso8601()}};
+  namespace json = detail::json;
+  json::value context = json::object{{"date", now_iso8601()}};
   char host[256] = "";
   if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  context.emplace_back("host_name", host);
-  context.emplace_back("executable", "parmap::tune");
-  for (auto& fact : describe_machine()) context.push_back(std::move(fact));
-  std::string backends_run;
+  context["host_name"] = host;
+  context["executable"] = "parmap::tune";
+  context["num_cpus"] = usable_cpus();
+  for (auto& [key, fact] : describe_machine()) context[key] = std::move(fact);
+  std::vector<backend> tuned;
   for (const auto& s : settings) {
-    const std::string b(to_string(s.options.backend));
-    if (("," + backends_run + ",").find("," + b + ",") == std::string::npos) {
-      backends_run += (backends_run.empty() ? "" : ",") + b;
+    if (std::find(tuned.begin(), tuned.end(), s.options.backend) == tuned.end()) {
+      tuned.push_back(s.options.backend);
     }
   }
-  const std::vector<std::pair<std::string, std::string>> tune_facts = {
-      {"compiler", compiler},
-      {"backends_run", backends_run},
-      {"bench_mode", "tune"},
-      {"thread_counts", join(thread_counts)},
-      {"full_threads", std::to_string(full_threads)},
-      {"tune_workload", name},
-      {"tune_budget_ms", std::to_string(budget.count())},
-      {"tune_elapsed_ms", std::to_string(
-                              std::chrono::duration_cast<std::chrono::milliseconds>(elapsed)
-                                  .count())},
-      {"tune_items", std::to_string(sample_items)},
-      {"tune_input_items", std::to_string(input_items)},
-      {"tune_rounds", std::to_string(rounds)},
-      {"tune_best", settings.empty() ? std::string() : case_name(best_setting())},
-  };
-  context.insert(context.end(), tune_facts.begin(), tune_facts.end());
+  context["compiler"] = compiler;
+  context["backends_run"] = detail::join_with_commas(
+      tuned, [](backend b) { return std::string(to_string(b)); });
+  context["bench_mode"] = "tune";
+  context["thread_counts"] =
+      detail::join_with_commas(thread_counts, [](int t) { return std::to_string(t); });
+  context["full_threads"] = std::to_string(full_threads);
+  context["tune_workload"] = name;
+  context["tune_budget_ms"] = std::to_string(budget.count());
+  context["tune_elapsed_ms"] = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+  context["tune_items"] = std::to_string(sample_items);
+  context["tune_input_items"] = std::to_string(input_items);
+  context["tune_rounds"] = std::to_string(rounds);
+  context["tune_best"] = settings.empty() ? std::string() : case_name(best_setting());
 
-  std::string json = "{\n  \"context\": {\n";
-  json += "    \"num_cpus\": " + std::to_string(usable_cpus()) + ",\n";
-  for (std::size_t i = 0; i < context.size(); ++i) {
-    json += "    " + quoted(context[i].first) + ": " + quoted(context[i].second) +
-            (i + 1 < context.size() ? ",\n" : "\n");
-  }
-  json += "  },\n  \"benchmarks\": [";
-  bool first = true;
+  // One Google Benchmark "iteration" entry per measurement, as parmap-bench's repetitions.
+  json::array entries;
   for (const auto& s : settings) {
-    const std::string case_ = quoted(case_name(s));
+    const std::string case_ = case_name(s);
     for (std::size_t r = 0; r < s.times.size(); ++r) {
-      const double ns = static_cast<double>(s.times[r].count());
-      char numbers[256];
-      std::snprintf(numbers, sizeof numbers,
-                    "\"repetitions\": %zu, \"repetition_index\": %zu, \"threads\": 1, "
-                    "\"iterations\": %zu, \"real_time\": %.1f, \"cpu_time\": %.1f, "
-                    "\"time_unit\": \"ns\", \"items\": %zu",
-                    s.times.size(), r, s.calls[r], ns, ns, sample_items);
-      json += first ? "\n" : ",\n";
-      first = false;
-      json += "    {\"name\": " + case_ + ", \"run_name\": " + case_ +
-              ", \"run_type\": \"iteration\", " + numbers + "}";
+      const auto ns = static_cast<double>(s.times[r].count());
+      entries.push_back(json::object{{"name", case_},
+                                     {"run_name", case_},
+                                     {"run_type", "iteration"},
+                                     {"repetitions", s.times.size()},
+                                     {"repetition_index", r},
+                                     {"threads", 1},
+                                     {"iterations", s.calls[r]},
+                                     {"real_time", ns},
+                                     {"cpu_time", ns},
+                                     {"time_unit", "ns"},
+                                     {"items", sample_items}});
     }
   }
-  json += "\n  ]\n}\n";
+  const json::value run = json::object{{"context", std::move(context)},
+                                       {"benchmarks", std::move(entries)}};
 
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file << json;
+  file << json::write(run);
   file.close();
   if (!file) {
     throw std::runtime_error("parmap::tuning::write_json: cannot write '" + path + "'");
@@ -409,6 +377,15 @@ void tuning::write_json(const std::string& path) const {
 }
 
 namespace detail {
+
+void remember(wisdom& stored, std::string_view name, const options& best) noexcept {
+  try {
+    stored.store(name, best);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parmap: warning: the tuned options for '%.*s' were not stored: %s\n",
+                 static_cast<int>(name.size()), name.data(), e.what());
+  }
+}
 
 tuning tune_search(std::size_t input_items, const tune_options& topt, const char* compiler,
                    tune_call call, void* ctx) {

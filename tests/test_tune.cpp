@@ -5,16 +5,20 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "test_backends.hpp"
 
@@ -158,6 +162,104 @@ TEST(Tune, WritesBenchmarkJsonWithTheHarnessNames) {
   EXPECT_EQ(found, entries) << "one entry per measurement";
 
   EXPECT_THROW(t.write_json("/nonexistent-dir/x.json"), std::runtime_error);
+}
+
+/// PARMAP_WISDOM set to a fresh file for one test, and restored after it.
+class wisdom_file {
+ public:
+  wisdom_file()
+      : path_(std::filesystem::temp_directory_path() /
+              ("parmap-tuned-" + std::to_string(::getpid()) + ".json")) {
+    if (const char* old = std::getenv("PARMAP_WISDOM")) old_ = old;
+    std::filesystem::remove(path_);
+    ::setenv("PARMAP_WISDOM", path_.c_str(), 1);
+  }
+  ~wisdom_file() {
+    std::filesystem::remove(path_);
+    std::filesystem::remove(path_.string() + ".lock");
+    std::filesystem::remove(path_.string() + ".corrupt");
+    if (old_) {
+      ::setenv("PARMAP_WISDOM", old_->c_str(), 1);
+    } else {
+      ::unsetenv("PARMAP_WISDOM");
+    }
+  }
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  std::optional<std::string> old_;
+};
+
+TEST(TunedOptions, TunesOnceThenReadsTheWisdom) {
+  const wisdom_file file;
+  const auto in = numbers(1'000);
+  std::atomic<std::size_t> calls{0};
+  auto counted = [&](int x) {
+    calls.fetch_add(1, std::memory_order_relaxed);
+    return x * 2;
+  };
+  const parmap::options first =
+      parmap::tuned_options("double-it", in, counted, {.budget = 100ms});
+  EXPECT_GT(calls.load(), in.size()) << "the first call tunes";
+  ASSERT_TRUE(std::filesystem::exists(file.path()));
+  const auto stored = parmap::wisdom(file.path()).lookup("double-it");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->backend, first.backend);
+  EXPECT_EQ(stored->threads, first.threads);
+  EXPECT_EQ(stored->chunk, first.chunk);
+  EXPECT_EQ(stored->schedule, first.schedule);
+
+  const std::size_t after_tuning = calls.load();
+  const parmap::options second =
+      parmap::tuned_options("double-it", in, counted, {.budget = 100ms});
+  EXPECT_EQ(calls.load(), after_tuning) << "the second call reads the wisdom, fn never runs";
+  EXPECT_EQ(second.backend, first.backend);
+  EXPECT_EQ(second.threads, first.threads);
+  EXPECT_EQ(second.chunk, first.chunk);
+  EXPECT_EQ(second.schedule, first.schedule);
+}
+
+TEST(TunedOptions, ACorruptFileMeansTuningAgainNeverACrash) {
+  const wisdom_file file;
+  {
+    std::ofstream bad(file.path());
+    bad << "{\"format\": \"parmap-wisdom\", \"entries\": [ {\"name\": ";
+  }
+  const auto in = numbers(500);
+  std::atomic<std::size_t> calls{0};
+  auto counted = [&](int x) {
+    calls.fetch_add(1, std::memory_order_relaxed);
+    return x;
+  };
+  testing::internal::CaptureStderr();
+  const parmap::options o = parmap::tuned_options("after-corrupt", in, counted, {.budget = 50ms});
+  const std::string warning = testing::internal::GetCapturedStderr();
+  EXPECT_GT(calls.load(), 0u);
+  EXPECT_NE(warning.find(file.path().string()), std::string::npos) << warning;
+  const auto stored = parmap::wisdom(file.path()).lookup("after-corrupt");
+  ASSERT_TRUE(stored.has_value()) << "the new tuning replaced the corrupt file";
+  EXPECT_EQ(stored->backend, o.backend);
+}
+
+TEST(TunedOptions, BadNameFailsBeforeAnyCallAndAnUnwritableFileOnlyWarns) {
+  const wisdom_file file;
+  const auto in = numbers(100);
+  std::atomic<std::size_t> calls{0};
+  auto counted = [&](int x) {
+    calls.fetch_add(1, std::memory_order_relaxed);
+    return x;
+  };
+  EXPECT_THROW((void)parmap::tuned_options("", in, counted), std::invalid_argument);
+  EXPECT_EQ(calls.load(), 0u);
+
+  ::setenv("PARMAP_WISDOM", "/proc/parmap-no-such-dir/wisdom.json", 1);
+  testing::internal::CaptureStderr();
+  const parmap::options o = parmap::tuned_options("unwritable", in, counted, {.budget = 30ms});
+  const std::string warning = testing::internal::GetCapturedStderr();
+  EXPECT_GT(calls.load(), 0u);
+  EXPECT_TRUE(parmap::is_available(o.backend));
+  EXPECT_NE(warning.find("not stored"), std::string::npos) << warning;
 }
 
 }  // namespace

@@ -15,11 +15,14 @@
 #include <functional>
 #include <ranges>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "parmap/detail/indexed_input.hpp"
 #include "parmap/options.hpp"
 #include "parmap/parallel_map.hpp"
+#include "parmap/wisdom.hpp"
 
 namespace parmap {
 
@@ -89,6 +92,10 @@ using tune_call = void (*)(void* ctx, const options& opt, std::size_t items);
 [[nodiscard]] tuning tune_search(std::size_t input_items, const tune_options& topt,
                                  const char* compiler, tune_call call, void* ctx);
 
+/// wisdom::store, with a failure to write the file told on stderr rather than thrown: the
+/// options just tuned are still the caller's.
+void remember(wisdom& stored, std::string_view name, const options& best) noexcept;
+
 #if defined(__clang__)
 inline constexpr const char* caller_compiler = "Clang " __clang_version__;
 #elif defined(__GNUC__)
@@ -137,6 +144,25 @@ template <std::ranges::input_range R, class F>
     static_cast<void>(results);
   };
   return detail::tune_search(n, topt, detail::caller_compiler, call, &ctx);
+}
+
+/// The options for the map called `name` on this machine, as FFTW's wisdom: those stored in
+/// parmap::wisdom (PARMAP_WISDOM, else the user's cache; see wisdom::default_path) for `name`
+/// and this machine_identity(); when there are none, tune(input, fn, topt) runs now and its
+/// best options are stored for the next run. A corrupt or foreign wisdom file gives a warning
+/// on stderr and a new tuning, never a crash; a file that cannot be written gives a warning and
+/// the tuned options all the same. The same rules for fn as tune's.
+/// Throws std::invalid_argument for a bad name (see wisdom) before anything runs; whatever tune
+/// throws.
+template <std::ranges::input_range R, class F>
+  requires std::invocable<F&, std::ranges::range_reference_t<R>>
+[[nodiscard]] options tuned_options(std::string_view name, R&& input, F&& fn,
+                                    tune_options topt = {}) {
+  wisdom stored;
+  if (auto known = stored.lookup(name)) return *known;
+  const options best = tune(std::forward<R>(input), fn, std::move(topt)).best;
+  detail::remember(stored, name, best);
+  return best;
 }
 
 }  // namespace parmap
