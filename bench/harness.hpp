@@ -132,12 +132,16 @@ struct params {
 [[nodiscard]] std::string case_name(std::string_view workload, const impl& m, const params& p);
 
 /// out[i] = fn(in[i]) by `m` with the parameters `p`: parallel_map_into or the raw loop.
+/// `report`, if not null, is the parmap call's options::report.
 template <class In, class Out, class F>
-void run_into(const impl& m, const params& p, const In& in, Out& out, F& fn) {
+void run_into(const impl& m, const params& p, const In& in, Out& out, F& fn,
+              parmap::call_report* report = nullptr) {
   if (m.raw) {
     raw_transform(m.loop, p.threads, in, out, fn);
   } else {
-    parmap::parallel_map_into(in, out, fn, p.options(m));
+    parmap::options o = p.options(m);
+    o.report = report;
+    parmap::parallel_map_into(in, out, fn, o);
   }
 }
 

@@ -26,6 +26,12 @@ namespace parmap::bench {
   return x * 1.5 + 1.0;
 }
 
+/// cheap() as a type of its own: cases that must compare the very same compiled loop (with and
+/// without options::report) pass this, not each its own lambda.
+struct cheap_map {
+  [[nodiscard]] double operator()(double x) const noexcept { return cheap(x); }
+};
+
 /// A result as large as parmap::outcome<double> (16 bytes): the value and a pointer nobody uses.
 struct wide_result {
   double value;
