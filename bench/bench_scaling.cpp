@@ -9,6 +9,10 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <thread>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "harness.hpp"
 #include "workloads.hpp"
@@ -90,41 +94,129 @@ struct compute_fn {
   return chunk_ladder(cfg.quick ? 8 : 2, block);
 }
 
-/// parmap::tune with its default options over the workload's items, then the setting it chose,
-/// measured like the sweep's cases, right after them: case tune/WORKLOAD/n:N/api:into/threads:T
-/// (T the machine's threads), its label the chosen setting, counter tune_seconds what tuning
-/// took. Its time against the fastest case of the sweep is how close tune comes to the best a
-/// full sweep finds. Tuning runs once per process, on the case's first run.
+/// The fastest parmap case of `workload`'s runs at `threads` threads that have finished in this
+/// process (the scaling case at full threads and the schedule x chunk sweep), as options; none
+/// when the sweep has not run (a filter left it out, or random interleaving put it later).
+[[nodiscard]] std::optional<parmap::options> fastest_finished(std::string_view workload,
+                                                             int threads) {
+  std::optional<parmap::options> best;
+  double best_seconds = 0;
+  for (const auto& [name, seconds] : finished_cases()) {
+    // WORKLOAD/IMPL/n:N/api:A/threads:T/schedule:S/chunk:C/placement:P/...
+    std::vector<std::string> part;
+    for (std::size_t at = 0; at <= name.size();) {
+      const std::size_t slash = std::min(name.find('/', at), name.size());
+      part.push_back(name.substr(at, slash - at));
+      at = slash + 1;
+    }
+    if (part.size() < 8 || part[0] != workload || part[4] != "threads:" + std::to_string(threads) ||
+        part[7] != "placement:none") {
+      continue;
+    }
+    parmap::options o;
+    try {
+      o.backend = parmap::backend_from_string(part[1]);
+    } catch (const std::invalid_argument&) {
+      continue;  // a hand-written loop
+    }
+    if (o.backend == parmap::backend::serial) continue;
+    o.threads = threads;
+    const std::string schedule = part[5].substr(part[5].find(':') + 1);
+    for (const auto s : all_schedules) {
+      if (schedule == to_string(s)) o.schedule = s;
+    }
+    o.chunk = static_cast<std::size_t>(std::stoull(part[6].substr(part[6].find(':') + 1)));
+    if (!best || seconds < best_seconds) {
+      best = o;
+      best_seconds = seconds;
+    }
+  }
+  return best;
+}
+
+[[nodiscard]] std::string setting_text(const parmap::options& o) {
+  return std::string(to_string(o.backend)) + " " + std::string(to_string(o.schedule)) +
+         " chunk:" + std::to_string(o.chunk);
+}
+
+/// parmap::tune with its default options over the workload's items, against the fastest case
+/// of the workload's sweep, measured side by side: case tune/WORKLOAD/n:N/api:into/threads:T
+/// (T the machine's threads). Each repetition makes a block of timed calls with tune's setting
+/// (the case's time), then as many with the sweep's fastest setting; counters sweep_best_us (the
+/// median of the latter's calls) and tuned_over_sweep_best (the ratio of the two medians),
+/// tune_seconds what tuning took; the label names both settings. Tuning runs once per process, on the case's
+/// first run, after the sweep it is compared with.
 template <class In, class Out, class F>
 void add_tuned_case(registry& reg, std::string_view workload, std::size_t n,
                     shared_lazy<io<In, Out>> data, F fn, double serial_seconds) {
   impl tuned;
   tuned.name = std::string(workload);
-  const params p{.n = n, .threads = reg.cfg().full_threads};
+  const int threads = reg.cfg().full_threads;
+  const params p{.n = n, .threads = threads};
+  constexpr int calls_per_repetition = 7;
   const double tune_seconds =
       std::chrono::duration<double>(parmap::tune_options{}.budget).count();
-  auto chosen = std::make_shared<std::optional<parmap::options>>();
-  auto took = std::make_shared<double>(0.0);
-  const double call = serial_seconds / reg.cfg().full_threads;
-  reg.add(case_name("tune", tuned, p), tune_seconds + reg.estimate(call),
-          [data, fn, chosen, took, p, name = std::string(workload)](benchmark::State& st) {
-            auto& d = data->get();
-            if (!*chosen) {
-              const auto t0 = std::chrono::steady_clock::now();
-              *chosen = parmap::tune(d.in, fn, {.name = name}).best;
-              *took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-                          .count();
-            }
-            const parmap::options o = **chosen;
-            F f = fn;
-            timed_loop(st, p, [&] { parmap::parallel_map_into(d.in, d.out, f, o); });
-            benchmark::DoNotOptimize(d.out.data());
-            st.SetLabel(std::string(to_string(o.backend)) + " threads:" +
-                        std::to_string(o.threads) + " schedule:" +
-                        std::string(to_string(o.schedule)) + " chunk:" +
-                        std::to_string(o.chunk));
-            st.counters["tune_seconds"] = *took;
-          });
+  struct chosen_settings {
+    parmap::options tuned;
+    std::optional<parmap::options> sweep_best;
+    double tune_seconds = 0;
+  };
+  auto chosen = std::make_shared<std::optional<chosen_settings>>();
+  const double call = serial_seconds / threads;
+  reg.add_manual(
+      case_name("tune", tuned, p), tune_seconds + 4 * calls_per_repetition * call,
+      calls_per_repetition,
+      [data, fn, chosen, threads, p, name = std::string(workload)](benchmark::State& st) {
+        auto& d = data->get();
+        if (!*chosen) {
+          const auto t0 = std::chrono::steady_clock::now();
+          chosen_settings c;
+          c.tuned = parmap::tune(d.in, fn, {.name = name}).best;
+          c.tune_seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          c.sweep_best = fastest_finished(name, threads);
+          *chosen = c;
+        }
+        const chosen_settings& c = **chosen;
+        F f = fn;
+        auto timed = [&](const parmap::options& o) {
+          const auto t0 = std::chrono::steady_clock::now();
+          parmap::parallel_map_into(d.in, d.out, f, o);
+          return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        };
+        // The two settings in turn, a block of calls each, every block after a pause and an
+        // untimed call: another runtime's threads may still be spinning from the last block
+        // (libgomp's spin OpenMP's for ~10 ms; see openmp_spin_settle in src/tune.cpp), which
+        // neither setting's own runs pay.
+        auto start_block = [&](const parmap::options& o) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          parmap::parallel_map_into(d.in, d.out, f, o);
+        };
+        std::vector<double> mine, theirs;
+        start_block(c.tuned);
+        for (auto _ : st) {
+          mine.push_back(timed(c.tuned));
+          st.SetIterationTime(mine.back());
+        }
+        if (c.sweep_best) {
+          start_block(*c.sweep_best);
+          for (std::size_t k = 0; k < mine.size(); ++k) theirs.push_back(timed(*c.sweep_best));
+        }
+        benchmark::DoNotOptimize(d.out.data());
+        add_counters(st, p);
+        st.counters["tune_seconds"] = c.tune_seconds;
+        std::string label = "tuned: " + setting_text(c.tuned);
+        if (!theirs.empty()) {
+          auto median = [](std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            return v[v.size() / 2];
+          };
+          st.counters["sweep_best_us"] = median(theirs) * 1e6;
+          st.counters["tuned_over_sweep_best"] = median(mine) / median(theirs);
+          label += "; sweep best: " + setting_text(*c.sweep_best);
+        }
+        st.SetLabel(label);
+      });
 }
 
 /// The scaling cases of an imbalanced workload, then its schedule x chunk sweep at full threads,

@@ -446,11 +446,38 @@ bool progress_reporter::ReportContext(const Context& context) {
   return ok;
 }
 
+namespace {
+
+std::map<std::string, double>& finished_case_times() {
+  static std::map<std::string, double> times;
+  return times;
+}
+
+}  // namespace
+
+const std::map<std::string, double>& finished_cases() { return finished_case_times(); }
+
 void progress_reporter::ReportRuns(const std::vector<Run>& runs) {
   if (tty_) std::fputs("\r\033[K", stderr);
   ConsoleReporter::ReportRuns(runs);
   std::fflush(stdout);
   if (runs.empty()) return;
+  // The display gets either every repetition or only the aggregates
+  // (--benchmark_display_aggregates_only): the median of the former, or the latter's median.
+  std::vector<double> seconds;
+  for (const Run& r : runs) {
+    if (r.error_occurred || r.iterations <= 0) continue;
+    if (r.run_type == Run::RT_Iteration ||
+        (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")) {
+      seconds.push_back(r.real_accumulated_time / static_cast<double>(r.iterations));
+    }
+  }
+  if (!seconds.empty()) {
+    std::sort(seconds.begin(), seconds.end());
+    const std::size_t mid = seconds.size() / 2;
+    finished_case_times()[runs.front().run_name.str()] =
+        seconds.size() % 2 == 1 ? seconds[mid] : (seconds[mid - 1] + seconds[mid]) / 2;
+  }
   // One call per case, once all its repetitions have run.
   const std::string name = runs.front().run_name.str();
   const auto it = std::find(names_.begin(), names_.end(), name);

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <parmap/parmap.hpp>
@@ -272,6 +273,12 @@ void register_function_passing(registry& reg);
 /// type, backends and the raw loop each is measured against, git commit, and the mode's
 /// settings. The workloads add their own parameters when they register.
 void add_context(const config& cfg);
+
+/// The cases that have finished in this process: Google Benchmark's run name (e.g.
+/// "triangular/tbb/n:1000/.../real_time") and the median over its repetitions of the real time
+/// of one iteration, in seconds. Filled by progress_reporter as each case ends, so a case can
+/// compare itself with the cases run before it (the tune case with its workload's sweep).
+[[nodiscard]] const std::map<std::string, double>& finished_cases();
 
 /// A console reporter that also shows on stderr which case ran, how many are left, the elapsed
 /// time and an estimate of the time left.

@@ -35,7 +35,8 @@ sparse_matrix power_law_matrix(std::size_t rows, std::size_t top) {
   std::uint64_t state = 0x9e3779b97f4a7c15u;
   for (std::size_t r = 0; r < rows; ++r) {
     const auto entries = std::max<std::size_t>(
-        1, static_cast<std::size_t>(static_cast<double>(top) / std::sqrt(static_cast<double>(r + 1))));
+        1,
+        static_cast<std::size_t>(static_cast<double>(top) / std::sqrt(static_cast<double>(r + 1))));
     for (std::size_t k = 0; k < entries; ++k) {
       state = state * 6364136223846793005u + 1442695040888963407u;
       a.cols.push_back(static_cast<std::uint32_t>((state >> 33) % rows));
@@ -78,13 +79,12 @@ int main(int argc, char** argv) {
   print_report("automatic", before);
 
   std::printf("tuning for up to %ld ms ...\n", budget_ms);
-  const parmap::tuning t = parmap::tune(
-      rows, row_times_x,
-      {.budget = std::chrono::milliseconds(budget_ms), .name = "spmv-power-law"});
+  const parmap::tuning t =
+      parmap::tune(rows, row_times_x,
+                   {.budget = std::chrono::milliseconds(budget_ms), .name = "spmv-power-law"});
   const auto& best = t.best_setting();
   std::printf("measured %zu settings in %d rounds over %zu of %zu rows; best: %s, %.3f ms\n",
-              t.settings.size(), t.rounds, t.sample_items, t.input_items,
-              t.case_name(best).c_str(),
+              t.settings.size(), t.rounds, t.sample_items, t.input_items, t.case_name(best).c_str(),
               std::chrono::duration<double, std::milli>(best.median()).count());
 
   parmap::call_report after;

@@ -644,22 +644,30 @@ def sweep_summary(run: Run, workload: str, threads=None):
 
 
 def tuned_against_sweep(run: Run, workload: str):
-    """parmap-bench's case tune/WORKLOAD (the setting parmap::tune chose for a sweep workload,
-    measured after the sweep) against the fastest case of that workload's sweep at the same
-    thread count. None when the run has no such case. Keys: tuned_us, setting (the case's
-    label), tune_seconds, best_us, best (the fastest sweep case), ratio (tuned / best)."""
+    """parmap-bench's case tune/WORKLOAD: the setting parmap::tune chose for a sweep workload,
+    against the fastest case of that workload's sweep. None when the run has no such case.
+    Keys: tuned_us, setting (the case's label), tune_seconds, best_us, best (the fastest sweep
+    case, or None), side_by_side, ratio (tuned / best). With side_by_side, best_us and ratio come
+    from calls of both settings made in turn within the tune case (counters sweep_best_us and
+    tuned_over_sweep_best); otherwise from the sweep's own measurement, made earlier."""
     tuned = next((c for c in run.cases if c.workload == "tune" and c.impl == workload), None)
     if tuned is None:
         return None
     threads = tuned.param("threads")
     sweep = [c for c in run.find(workload, None, threads=threads, schedule=None, chunk=None)
              if c.impl in run.parallel_backends]
-    if not sweep:
+    best = min(sweep, key=lambda c: c.time_us) if sweep else None
+    side = tuned.counters.get("tuned_over_sweep_best")
+    if side is not None and not math.isnan(side):
+        return {"tuned_us": tuned.time_us, "setting": tuned.label,
+                "tune_seconds": tuned.counters.get("tune_seconds"),
+                "best_us": tuned.counters.get("sweep_best_us"), "best": best,
+                "side_by_side": True, "ratio": side}
+    if best is None:
         return None
-    best = min(sweep, key=lambda c: c.time_us)
     return {"tuned_us": tuned.time_us, "setting": tuned.label,
             "tune_seconds": tuned.counters.get("tune_seconds"), "best_us": best.time_us,
-            "best": best, "ratio": tuned.time_us / best.time_us}
+            "best": best, "side_by_side": False, "ratio": tuned.time_us / best.time_us}
 
 
 def full_thread_speedups(run: Run):

@@ -440,13 +440,13 @@ def sweep_section(run: pr.Run, workload: str, graph, what: str) -> list:
             f"and chunk found for {len(good)} of {len(rows)} backends (✓)."]
     tuned = pr.tuned_against_sweep(run, workload)
     if tuned:
-        b = tuned["best"]
         took = tuned["tune_seconds"]
-        out += ["", f"`parmap::tune` with its default budget ({took:.1f} s here) chose "
-                f"{tuned['setting'] or 'a setting'}: {fmt_us(tuned['tuned_us'])} a call, "
-                f"{fmt_ratio(tuned['ratio'])} the fastest case of the sweep above "
-                f"({b.impl}, {b.param('schedule')}, chunk {b.param('chunk') or 'automatic'}: "
-                f"{fmt_us(tuned['best_us'])}), measured right after it."]
+        how = ("the two settings' calls made in turn in the same case" if tuned["side_by_side"]
+               else "the sweep's own measurement, made before")
+        out += ["", f"`parmap::tune` with its default budget ({took:.1f} s here): "
+                f"{tuned['setting'] or 'its setting'}. Its calls take {fmt_us(tuned['tuned_us'])}, "
+                f"{fmt_ratio(tuned['ratio'])} the fastest setting of the sweep above "
+                f"({fmt_us(tuned['best_us'])}; {how})."]
     return out
 
 
@@ -625,11 +625,23 @@ def build_tune_report(run: pr.Run, out_dir: str) -> str:
     lines += ["## Scaling", ""] + scaling_section(run, graphs) + [""]
     lines += ["## Amdahl fit and Karp–Flatt metric", ""] + amdahl_section(
         run, graphs["amdahl"]) + [""]
+    lines += user_sweep_sections(run, out_dir, workloads)
+    return write_report(run, out_dir, lines)
+
+
+def user_sweep_sections(run: pr.Run, out_dir: str, workloads) -> list:
+    """The schedule x chunk section of each user workload (a loop parmap::tune measured)."""
+    lines = []
     for w in workloads:
         lines += [f"## Schedule and chunk size: {w}", ""] + sweep_section(
             run, w, plots.chunk_sweep(run, out_dir, w), USER_SWEEP_READING) + [""]
-    lines += ["---", f"Written by `scripts/report.py` from `{os.path.basename(run.path)}`; "
-              "each graph is also in SVG beside its PNG."]
+    return lines
+
+
+def write_report(run: pr.Run, out_dir: str, lines: list) -> str:
+    """Writes `lines` and the closing line as out_dir/report.md; returns its path."""
+    lines = lines + ["---", f"Written by `scripts/report.py` from "
+                     f"`{os.path.basename(run.path)}`; each graph is also in SVG beside its PNG."]
     path = os.path.join(out_dir, "report.md")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
@@ -688,18 +700,11 @@ def build_report(run: pr.Run, out_dir: str) -> str:
         "The image is the upper half of the set: rows near the real axis cost the most, rows "
         "near the top almost nothing, so one block per thread gives the first thread most of "
         "the work.") + [""]
-    for w in run.user_workloads():
-        lines += [f"## Schedule and chunk size: {w}", ""] + sweep_section(
-            run, w, plots.chunk_sweep(run, out_dir, w), USER_SWEEP_READING) + [""]
+    lines += user_sweep_sections(run, out_dir, run.user_workloads())
     lines += ["## Physical vs logical cores (placement)", ""] + placement_section(
         run, graphs["placement"]) + [""]
     lines += mpi_section(run, graphs["mpi"])
-    lines += ["---", f"Written by `scripts/report.py` from `{os.path.basename(run.path)}`; "
-              "each graph is also in SVG beside its PNG."]
-    path = os.path.join(out_dir, "report.md")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
+    return write_report(run, out_dir, lines)
 
 
 def main(argv=None) -> int:

@@ -26,7 +26,8 @@ double call_report::overhead() const noexcept {
   if (per_thread.empty() || wall.count() <= 0) return 0.0;
   std::chrono::nanoseconds busy{0};
   for (const auto& t : per_thread) busy += t.busy;
-  const double capacity = static_cast<double>(wall.count()) * static_cast<double>(per_thread.size());
+  const double capacity =
+      static_cast<double>(wall.count()) * static_cast<double>(per_thread.size());
   return std::clamp(1.0 - static_cast<double>(busy.count()) / capacity, 0.0, 1.0);
 }
 
@@ -65,8 +66,8 @@ std::string to_string(const call_report& r) {
 
 namespace detail {
 
-call_recorder::call_recorder(call_report* out, parmap::backend b, parmap::schedule s,
-                             int threads, std::size_t chunk_given)
+call_recorder::call_recorder(call_report* out, parmap::backend b, parmap::schedule s, int threads,
+                             std::size_t chunk_given)
     : out_(out),
       backend_(b),
       schedule_(s),
@@ -117,7 +118,8 @@ void call_recorder::publish() noexcept {
     r.items += items;
     r.chunks += s.chunks.load(std::memory_order_relaxed);
     if (t < r.per_thread.size()) {
-      r.per_thread[t] = {items, std::chrono::nanoseconds(s.busy_ns.load(std::memory_order_relaxed))};
+      r.per_thread[t] = {items,
+                         std::chrono::nanoseconds(s.busy_ns.load(std::memory_order_relaxed))};
     }
   }
   r.automatic_chunk = chunk_given_ == 0;

@@ -20,8 +20,8 @@ std::vector<std::pair<std::string, std::string>> describe_machine() {
   const cpu_allowance allowance = detect_cpu_allowance();
   char quota[32] = "none";
   if (allowance.quota_cpus > 0) std::snprintf(quota, sizeof quota, "%g", allowance.quota_cpus);
-  const std::string backends = detail::join_with_commas(
-      available_backends(), [](backend b) { return std::string(to_string(b)); });
+  const std::string backends =
+      detail::join(available_backends(), [](backend b) { return std::string(to_string(b)); });
   std::vector<std::pair<std::string, std::string>> facts = {
       {"parmap_version", PARMAP_VERSION},
       {"topology", describe(t)},
@@ -36,8 +36,7 @@ std::vector<std::pair<std::string, std::string>> describe_machine() {
       {"default_threads", std::to_string(allowance.threads)},
       {"default_threads_source", allowance.source},
       {"cpu_allowance", describe(allowance)},
-      {"cpus_by_core",
-       detail::join_with_commas(t.cpus_by_core, [](unsigned c) { return std::to_string(c); })},
+      {"cpus_by_core", detail::join(t.cpus_by_core, [](unsigned c) { return std::to_string(c); })},
       {"backends", backends},
       {"default_backend", std::string(to_string(default_backend()))},
   };

@@ -11,6 +11,7 @@
 
 #include "backends/chunked_call.hpp"
 #include "cpu_allowance.hpp"
+#include "join.hpp"
 #include "parmap/config.hpp"
 #include "parmap/errors.hpp"
 #include "process_cpus.hpp"
@@ -33,15 +34,6 @@ constexpr bool built_in(backend b) noexcept {
   return false;
 }
 
-std::string available_list() {
-  std::string list;
-  for (backend b : available_backends()) {
-    if (!list.empty()) list += ", ";
-    list += to_string(b);
-  }
-  return list;
-}
-
 /// PARMAP_BACKEND from the environment, or the build's choice. When the environment names
 /// something unusable, the default is a value outside the enum, and every call that uses it
 /// fails with `error` instead of silently running elsewhere.
@@ -61,7 +53,8 @@ const default_choice& the_default() {
       c.value = backend_from_string(env);
       if (!is_available(c.value)) {
         c.error = "parmap: PARMAP_BACKEND=" + std::string(env) +
-                  " names a backend that is not built in (available: " + available_list() + ")";
+                  " names a backend that is not built in (available: " +
+                  detail::available_backend_list() + ")";
       }
     } catch (const std::invalid_argument&) {
       c.error = "parmap: PARMAP_BACKEND=" + std::string(env) +
@@ -156,10 +149,12 @@ plan make_plan(const options& opt) {
     const auto b = static_cast<std::size_t>(opt.backend);
     if (b >= backend_names.size()) {
       throw std::invalid_argument("parmap: options.backend = " + std::to_string(b) +
-                                  " is not a backend (available: " + available_list() + ")");
+                                  " is not a backend (available: " + available_backend_list() +
+                                  ")");
     }
     throw std::invalid_argument("parmap: backend '" + std::string(to_string(opt.backend)) +
-                                "' is not built in (available: " + available_list() + ")");
+                                "' is not built in (available: " + available_backend_list() +
+                                ")");
   }
   const auto s = static_cast<std::size_t>(opt.schedule);
   if (s > static_cast<std::size_t>(schedule::guided)) {

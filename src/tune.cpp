@@ -1,5 +1,9 @@
 // parmap::tune's untyped half: which settings to measure, how many items a call gets, the
 // successive-halving rounds within the budget, and the JSON that parmap-bench's scripts read.
+#include "parmap/tune.hpp"
+
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -8,14 +12,15 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "join.hpp"
 #include "json.hpp"
 #include "parmap/backend.hpp"
 #include "parmap/detail/assert.hpp"
 #include "parmap/topology.hpp"
-#include "parmap/tune.hpp"
 
 namespace parmap {
 namespace {
@@ -49,6 +54,14 @@ constexpr std::size_t min_sample_per_thread = 16;
 /// sweep.
 constexpr std::size_t chunk_ladder_step = 8;
 
+/// After an OpenMP call, libgomp's idle threads keep spinning (GOMP_SPINCOUNT, 300,000 rounds
+/// by default) and take CPU time from whatever runs next: on the 2-core test machine a threads
+/// backend call of 5.0 ms took 9.1 ms right after an OpenMP call, and still did after an
+/// untimed 5 ms call in between; with OMP_WAIT_POLICY=passive it took 5.1 ms. So a measurement
+/// that follows OpenMP's waits this long first (each round measures OpenMP last), and so does
+/// the caller's next call when tune ends.
+constexpr auto openmp_spin_settle = std::chrono::milliseconds(20);
+
 /// How many settings the final rounds keep measuring in turn, and how many measurements of
 /// each are enough: a median of 15 is steady to about a percent on a quiet machine.
 constexpr std::size_t finalists = 3;
@@ -69,8 +82,8 @@ struct candidate {
 
 void check_name(const std::string& name) {
   const bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
   if (!ok) {
     throw std::invalid_argument("parmap::tune: tune_options::name '" + name +
@@ -104,7 +117,11 @@ void check_name(const std::string& name) {
 class search {
  public:
   search(std::size_t n, const tune_options& topt, detail::tune_call call, void* ctx)
-      : n_(n), topt_(topt), call_(call), ctx_(ctx), start_(clock::now()),
+      : n_(n),
+        topt_(topt),
+        call_(call),
+        ctx_(ctx),
+        start_(clock::now()),
         deadline_(start_ + topt.budget) {}
 
   tuning run(const char* compiler) {
@@ -129,9 +146,16 @@ class search {
     for (std::size_t i = 0; i < alive.size(); ++i) alive[i] = i;
     while (!alive.empty()) {
       ++out.rounds;
-      for (std::size_t k = 0; k < alive.size(); ++k) {
+      // Backend by backend, OpenMP last: see openmp_spin_settle.
+      std::vector<std::size_t> order = alive;
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        const backend x = settings[a].setting.options.backend;
+        const backend y = settings[b].setting.options.backend;
+        return std::pair(x == backend::openmp, x) < std::pair(y == backend::openmp, y);
+      });
+      for (const std::size_t k : order) {
         if (out.rounds > 1 && clock::now() >= deadline_) break;
-        measure(settings[alive[k]].setting, sample);
+        measure(settings[k].setting, sample);
       }
       if (clock::now() >= deadline_) break;
       std::stable_sort(alive.begin(), alive.end(), [&](std::size_t a, std::size_t b) {
@@ -161,15 +185,16 @@ class search {
     // depends on), and holds as many more items (the scheduling cost per item only falls).
     if (sample != n_ && out.best.chunk != 0) {
       out.best.chunk = std::max<std::size_t>(
-          1, static_cast<std::size_t>(std::llround(static_cast<double>(out.best.chunk) *
-                                                   static_cast<double>(n_) /
-                                                   static_cast<double>(sample))));
+          1, static_cast<std::size_t>(
+                 std::llround(static_cast<double>(out.best.chunk) * static_cast<double>(n_) /
+                              static_cast<double>(sample))));
     }
     for (std::size_t i = 0; i < settings.size(); ++i) {
       if (settings[i].setting.times.empty()) continue;
       if (i == best) out.best_index = out.settings.size();
       out.settings.push_back(std::move(settings[i].setting));
     }
+    settle(backend::serial);  // the caller's next call need not pay for OpenMP's spinning
     out.elapsed = clock::now() - start_;
     return out;
   }
@@ -194,13 +219,13 @@ class search {
   void warm_up(int full) {
     for (const backend b : available_backends()) {
       if (b == backend::serial) continue;
+      settle(b);
       call_(ctx_, setting(b, full, schedule::automatic, 0), std::min<std::size_t>(n_, 64));
     }
   }
 
   /// The serial baseline, the scaling sweep and the schedule x chunk sweep over `items`.
-  [[nodiscard]] static std::vector<candidate> candidates(int full,
-                                                         const std::vector<int>& counts,
+  [[nodiscard]] static std::vector<candidate> candidates(int full, const std::vector<int>& counts,
                                                          std::size_t items) {
     std::vector<candidate> out;
     auto add = [&](backend b, int threads, schedule s, std::size_t chunk) {
@@ -261,6 +286,7 @@ class search {
 
   /// One measurement of `s`: calls over `items` items until min_measurement has passed.
   void measure(tuned_setting& s, std::size_t items) {
+    settle(s.options.backend);
     std::size_t calls = 0;
     const auto t0 = clock::now();
     nanoseconds took{0};
@@ -273,17 +299,29 @@ class search {
     s.calls.push_back(calls);
   }
 
+  /// Before a call on `next` (serial when tune ends): waits for OpenMP's threads to stop
+  /// spinning when the last call was OpenMP's and this one is not (openmp_spin_settle).
+  void settle(backend next) {
+    if (last_backend_ == backend::openmp && next != backend::openmp) {
+      std::this_thread::sleep_for(openmp_spin_settle);
+    }
+    last_backend_ = next;
+  }
+
   const std::size_t n_;
   const tune_options& topt_;
   const detail::tune_call call_;
   void* const ctx_;
   const clock::time_point start_;
   const clock::time_point deadline_;
+  backend last_backend_ = backend::serial;
 };
 
 }  // namespace
 
-nanoseconds tuned_setting::median() const { return median_of(times); }
+nanoseconds tuned_setting::median() const {
+  return median_of(times);
+}
 
 const tuned_setting& tuning::best_setting() const {
   if (best_index >= settings.size()) {
@@ -295,8 +333,8 @@ const tuned_setting& tuning::best_setting() const {
 std::string tuning::case_name(const tuned_setting& s) const {
   const options& o = s.options;
   return name + "/" + std::string(to_string(o.backend)) + "/n:" + std::to_string(sample_items) +
-         "/api:map/threads:" + std::to_string(o.threads) + "/schedule:" +
-         std::string(to_string(o.schedule)) + "/chunk:" + std::to_string(o.chunk) +
+         "/api:map/threads:" + std::to_string(o.threads) +
+         "/schedule:" + std::string(to_string(o.schedule)) + "/chunk:" + std::to_string(o.chunk) +
          "/placement:none";
 }
 
@@ -331,16 +369,15 @@ void tuning::write_json(const std::string& path) const {
     }
   }
   context["compiler"] = compiler;
-  context["backends_run"] = detail::join_with_commas(
-      tuned, [](backend b) { return std::string(to_string(b)); });
+  context["backends_run"] =
+      detail::join(tuned, [](backend b) { return std::string(to_string(b)); });
   context["bench_mode"] = "tune";
-  context["thread_counts"] =
-      detail::join_with_commas(thread_counts, [](int t) { return std::to_string(t); });
+  context["thread_counts"] = detail::join(thread_counts, [](int t) { return std::to_string(t); });
   context["full_threads"] = std::to_string(full_threads);
   context["tune_workload"] = name;
   context["tune_budget_ms"] = std::to_string(budget.count());
-  context["tune_elapsed_ms"] = std::to_string(
-      std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+  context["tune_elapsed_ms"] =
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
   context["tune_items"] = std::to_string(sample_items);
   context["tune_input_items"] = std::to_string(input_items);
   context["tune_rounds"] = std::to_string(rounds);
@@ -365,8 +402,8 @@ void tuning::write_json(const std::string& path) const {
                                      {"items", sample_items}});
     }
   }
-  const json::value run = json::object{{"context", std::move(context)},
-                                       {"benchmarks", std::move(entries)}};
+  const json::value run =
+      json::object{{"context", std::move(context)}, {"benchmarks", std::move(entries)}};
 
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file << json::write(run);
@@ -394,9 +431,9 @@ tuning tune_search(std::size_t input_items, const tune_options& topt, const char
     throw std::invalid_argument("parmap::tune: the input is empty: there is nothing to measure");
   }
   if (topt.budget < std::chrono::milliseconds(1)) {
-    throw std::invalid_argument("parmap::tune: tune_options::budget = " +
-                                std::to_string(topt.budget.count()) +
-                                " ms is too short (at least 1 ms)");
+    throw std::invalid_argument(
+        "parmap::tune: tune_options::budget = " + std::to_string(topt.budget.count()) +
+        " ms is too short (at least 1 ms)");
   }
   return search(input_items, topt, call, ctx).run(compiler);
 }

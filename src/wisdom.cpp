@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cpu_allowance.hpp"
+#include "join.hpp"
 #include "json.hpp"
 #include "parmap/config.hpp"
 #include "parmap/topology.hpp"
@@ -80,15 +81,6 @@ void check_name(std::string_view name) {
   }
 }
 
-std::string available_list() {
-  std::string list;
-  for (backend b : available_backends()) {
-    if (!list.empty()) list += ", ";
-    list += to_string(b);
-  }
-  return list;
-}
-
 /// The enumerator of E whose to_string is `text`, among the first `count`: the inverse of
 /// to_string(schedule) and to_string(placement), so that the names are written in one place.
 template <class E>
@@ -125,7 +117,8 @@ std::string options_problem(const options& o) {
   }
   if (!is_available(o.backend)) {
     return "backend '" + std::string(to_string(o.backend)) +
-           "' is not built into this build of parmap (available: " + available_list() + ")";
+           "' is not built into this build of parmap (available: " +
+           detail::available_backend_list() + ")";
   }
   if (std::string problem = threads_problem(o.threads); !problem.empty()) return problem;
   if (const auto s = static_cast<int>(o.schedule); s < 0 || s >= schedule_count) {

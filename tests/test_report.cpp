@@ -62,27 +62,29 @@ class Report : public testing::TestWithParam<backend> {
  protected:
   parmap::options opts(int threads, std::size_t chunk = 0,
                        parmap::schedule s = parmap::schedule::automatic) {
-    return parmap::options{.backend = GetParam(), .threads = threads, .chunk = chunk,
-                           .schedule = s, .report = &report_};
+    return parmap::options{.backend = GetParam(),
+                           .threads = threads,
+                           .chunk = chunk,
+                           .schedule = s,
+                           .report = &report_};
   }
   call_report report_ = garbage();
 };
 
 TEST_P(Report, MapFillsEveryFieldForEverySizeScheduleAndChunk) {
-  for (const std::size_t n : {std::size_t{1}, std::size_t{3}, std::size_t{1000},
-                              std::size_t{10'007}}) {
+  for (const std::size_t n :
+       {std::size_t{1}, std::size_t{3}, std::size_t{1000}, std::size_t{10'007}}) {
     std::vector<int> in(n);
     std::iota(in.begin(), in.end(), 0);
     for (const int threads : {1, 2, 3}) {
       for (const auto s : parmap_test::all_schedules) {
-        for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{7},
-                                        std::size_t{64}}) {
-          SCOPED_TRACE("n " + std::to_string(n) + ", threads " + std::to_string(threads) +
-                       ", " + std::string(parmap::to_string(s)) + ", chunk " +
-                       std::to_string(chunk));
+        for (const std::size_t chunk :
+             {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{64}}) {
+          SCOPED_TRACE("n " + std::to_string(n) + ", threads " + std::to_string(threads) + ", " +
+                       std::string(parmap::to_string(s)) + ", chunk " + std::to_string(chunk));
           report_ = garbage();
-          const auto out = parmap::parallel_map(in, [](int x) { return x + 1; },
-                                                opts(threads, chunk, s));
+          const auto out = parmap::parallel_map(
+              in, [](int x) { return x + 1; }, opts(threads, chunk, s));
           ASSERT_EQ(out.size(), n);
           expect_consistent(report_, GetParam(), threads);
           EXPECT_EQ(report_.items, n);
@@ -151,8 +153,9 @@ TEST_P(Report, EveryAlgorithmCountsItsItems) {
 
   report_ = garbage();
   std::vector<double> written(n);
-  parmap::parallel_for(-100, static_cast<int>(n) - 100,
-                       [&](int i) { written[static_cast<std::size_t>(i + 100)] = 1; }, opts(2));
+  parmap::parallel_for(
+      -100, static_cast<int>(n) - 100,
+      [&](int i) { written[static_cast<std::size_t>(i + 100)] = 1; }, opts(2));
   expect_consistent(report_, GetParam(), 2);
   EXPECT_EQ(report_.items, n) << "a parallel_for's items are its indices";
 
@@ -221,26 +224,32 @@ TEST_P(Report, FilledWhenStoppedOrLate) {
   report_ = garbage();
   auto late = opts(2, 8);
   late.deadline = std::chrono::steady_clock::now() - 1s;
-  EXPECT_THROW((void)parmap::parallel_map(in, [](int x) { return x; }, late), parmap::timeout);
+  EXPECT_THROW((void)parmap::parallel_map(
+                   in, [](int x) { return x; }, late),
+               parmap::timeout);
   expect_consistent(report_, GetParam(), 2);
   EXPECT_EQ(report_.items, 0u);
 }
 
 TEST_P(Report, EmptyInputReportsNothingRan) {
   const std::vector<int> none;
-  (void)parmap::parallel_map(none, [](int x) { return x; }, opts(2));
+  (void)parmap::parallel_map(
+      none, [](int x) { return x; }, opts(2));
   expect_consistent(report_, GetParam(), 2);
   EXPECT_EQ(report_.items, 0u);
   EXPECT_EQ(report_.chunks, 0u);
   EXPECT_EQ(report_.threads, 0);
 
   report_ = garbage();
-  EXPECT_EQ(parmap::map_reduce(none, [](int x) { return x; }, 5, std::plus<>{}, opts(2)), 5);
+  EXPECT_EQ(parmap::map_reduce(
+                none, [](int x) { return x; }, 5, std::plus<>{}, opts(2)),
+            5);
   expect_consistent(report_, GetParam(), 2);
   EXPECT_EQ(report_.items, 0u);
 
   report_ = garbage();
-  parmap::parallel_for(7, 7, [](int) {}, opts(2));
+  parmap::parallel_for(
+      7, 7, [](int) {}, opts(2));
   expect_consistent(report_, GetParam(), 2);
   EXPECT_EQ(report_.items, 0u);
   EXPECT_EQ(report_.threads, 0);
@@ -249,7 +258,9 @@ TEST_P(Report, EmptyInputReportsNothingRan) {
 TEST_P(Report, BadOptionsLeaveTheReportAlone) {
   std::vector<int> in(10);
   auto o = opts(parmap::max_threads + 1);
-  EXPECT_THROW((void)parmap::parallel_map(in, [](int x) { return x; }, o), std::invalid_argument);
+  EXPECT_THROW((void)parmap::parallel_map(
+                   in, [](int x) { return x; }, o),
+               std::invalid_argument);
   EXPECT_EQ(report_.threads, -5);
   EXPECT_EQ(report_.items, 999'999u);
 }
@@ -259,13 +270,12 @@ TEST_P(Report, NestedCallsKeepTheirOwnReports) {
   std::vector<call_report> inner(rows.size());
   auto row_sum = [&](std::size_t i) {
     std::vector<int> cols(100, 1);
-    const auto v = parmap::parallel_map(
-        cols, [](int c) { return c; },
-        {.backend = GetParam(), .threads = 2, .report = &inner[i]});
+    const auto v = parmap::parallel_map(cols, [](int c) { return c; },
+                                        {.backend = GetParam(), .threads = 2, .report = &inner[i]});
     return std::accumulate(v.begin(), v.end(), 0);
   };
-  const auto sums = parmap::parallel_map(std::views::iota(std::size_t{0}, rows.size()), row_sum,
-                                         opts(2, 1));
+  const auto sums =
+      parmap::parallel_map(std::views::iota(std::size_t{0}, rows.size()), row_sum, opts(2, 1));
   for (int s : sums) EXPECT_EQ(s, 100);
   expect_consistent(report_, GetParam(), 2);
   EXPECT_EQ(report_.items, rows.size());

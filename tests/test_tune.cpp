@@ -2,11 +2,13 @@
 // sweeps), that `best` is the fastest survivor, that a costly input is sampled evenly, the
 // JSON it writes, and its errors. The figures it finds are checked in parmap-bench (workload
 // "tune"), never here.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -17,8 +19,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <unistd.h>
 
 #include "test_backends.hpp"
 
@@ -34,8 +34,8 @@ std::vector<int> numbers(std::size_t n) {
 
 TEST(Tune, MeasuresTheBaselineEveryBackendAndBothSweeps) {
   const auto in = numbers(2'000);
-  const auto t = parmap::tune(in, [](int x) { return x * 3 + 1; },
-                              {.budget = 300ms, .name = "triple"});
+  const auto t =
+      parmap::tune(in, [](int x) { return x * 3 + 1; }, {.budget = 300ms, .name = "triple"});
   ASSERT_FALSE(t.settings.empty());
   EXPECT_EQ(t.name, "triple");
   EXPECT_EQ(t.input_items, in.size());
@@ -83,7 +83,8 @@ TEST(Tune, BestIsTheFastestOfTheMostMeasuredSettings) {
     }
   }
   // The best options are ready to use as they are.
-  const auto out = parmap::parallel_map(in, [](int x) { return x * 0.5; }, t.best);
+  const auto out = parmap::parallel_map(
+      in, [](int x) { return x * 0.5; }, t.best);
   EXPECT_EQ(out.size(), in.size());
 }
 
@@ -143,10 +144,10 @@ TEST(Tune, WritesBenchmarkJsonWithTheHarnessNames) {
   text << f.rdbuf();
   std::filesystem::remove(path);
   const std::string json = text.str();
-  for (const char* key : {"\"context\"", "\"benchmarks\"", "\"tune_workload\": \"inc\"",
-                          "\"bench_mode\": \"tune\"", "\"topology\"", "\"full_threads\"",
-                          "\"thread_counts\"", "\"tune_best\"", "\"run_type\": \"iteration\"",
-                          "\"time_unit\": \"ns\""}) {
+  for (const char* key :
+       {"\"context\"", "\"benchmarks\"", "\"tune_workload\": \"inc\"", "\"bench_mode\": \"tune\"",
+        "\"topology\"", "\"full_threads\"", "\"thread_counts\"", "\"tune_best\"",
+        "\"run_type\": \"iteration\"", "\"time_unit\": \"ns\""}) {
     EXPECT_NE(json.find(key), std::string::npos) << key;
   }
   EXPECT_NE(json.find("\"inc/serial/n:1000/api:map/threads:1/schedule:automatic/chunk:0/"
@@ -199,8 +200,7 @@ TEST(TunedOptions, TunesOnceThenReadsTheWisdom) {
     calls.fetch_add(1, std::memory_order_relaxed);
     return x * 2;
   };
-  const parmap::options first =
-      parmap::tuned_options("double-it", in, counted, {.budget = 100ms});
+  const parmap::options first = parmap::tuned_options("double-it", in, counted, {.budget = 100ms});
   EXPECT_GT(calls.load(), in.size()) << "the first call tunes";
   ASSERT_TRUE(std::filesystem::exists(file.path()));
   const auto stored = parmap::wisdom(file.path()).lookup("double-it");
@@ -211,8 +211,7 @@ TEST(TunedOptions, TunesOnceThenReadsTheWisdom) {
   EXPECT_EQ(stored->schedule, first.schedule);
 
   const std::size_t after_tuning = calls.load();
-  const parmap::options second =
-      parmap::tuned_options("double-it", in, counted, {.budget = 100ms});
+  const parmap::options second = parmap::tuned_options("double-it", in, counted, {.budget = 100ms});
   EXPECT_EQ(calls.load(), after_tuning) << "the second call reads the wisdom, fn never runs";
   EXPECT_EQ(second.backend, first.backend);
   EXPECT_EQ(second.threads, first.threads);

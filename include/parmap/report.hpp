@@ -21,7 +21,7 @@ namespace parmap {
 
 /// One thread's share of a call.
 struct thread_share {
-  std::size_t items = 0;            ///< items this thread ran to completion
+  std::size_t items = 0;             ///< items this thread ran to completion
   std::chrono::nanoseconds busy{0};  ///< time it spent running chunks of them
 };
 

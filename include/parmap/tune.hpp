@@ -58,18 +58,18 @@ struct tuning {
   /// Every setting measured, in the order first measured; the serial backend at one thread
   /// (the speedup baseline) comes first.
   std::vector<tuned_setting> settings;
-  std::size_t best_index = 0;  ///< settings[best_index] is the best setting as measured
+  std::size_t best_index = 0;   ///< settings[best_index] is the best setting as measured
   std::string name;             ///< tune_options::name
   std::size_t input_items = 0;  ///< the input's size
   /// Items of each measured call: the whole input, or an evenly spread sample of it (every
   /// (input_items / sample_items)-th item) when the whole would not fit the budget.
   std::size_t sample_items = 0;
-  int full_threads = 0;  ///< threads = 0 on this machine (detect_cpu_allowance)
-  std::vector<int> thread_counts;          ///< the scaling sweep's thread counts
-  int rounds = 0;                          ///< successive-halving rounds run
-  std::chrono::milliseconds budget{0};     ///< tune_options::budget
-  std::chrono::nanoseconds elapsed{0};     ///< what tune took
-  std::string compiler;                    ///< the compiler of the caller's code
+  int full_threads = 0;                 ///< threads = 0 on this machine (detect_cpu_allowance)
+  std::vector<int> thread_counts;       ///< the scaling sweep's thread counts
+  int rounds = 0;                       ///< successive-halving rounds run
+  std::chrono::milliseconds budget{0};  ///< tune_options::budget
+  std::chrono::nanoseconds elapsed{0};  ///< what tune took
+  std::string compiler;                 ///< the compiler of the caller's code
 
   /// The best setting's entry in `settings` (its chunk as measured, on the sample).
   [[nodiscard]] const tuned_setting& best_setting() const;
@@ -117,7 +117,7 @@ inline constexpr const char* caller_compiler = "unknown";
 /// concurrently, as for parallel_map. Throws: std::invalid_argument for an empty input, a bad
 /// name or a budget under 1 ms; whatever fn throws (tuning stops at the first failure).
 template <std::ranges::input_range R, class F>
-  requires std::invocable<F&, std::ranges::range_reference_t<R>>
+requires std::invocable<F&, std::ranges::range_reference_t<R>>
 [[nodiscard]] tuning tune(R&& input, F&& fn, tune_options topt = {}) {
   detail::indexed_input<std::remove_reference_t<R>> in(input);
   const std::size_t n = in.size();
@@ -132,11 +132,11 @@ template <std::ranges::input_range R, class F>
     // Item i of the sample is floor(i * n / items), written so that it cannot overflow.
     const std::size_t step = x.n / items, rest = x.n % items;
     auto pick = [&x, items, step, rest](std::size_t i) {
-      const std::size_t at =
-          items == x.n ? i
-                       : i * step + static_cast<std::size_t>(static_cast<double>(i) *
-                                                             static_cast<double>(rest) /
-                                                             static_cast<double>(items));
+      const std::size_t at = items == x.n
+                                 ? i
+                                 : i * step + static_cast<std::size_t>(static_cast<double>(i) *
+                                                                       static_cast<double>(rest) /
+                                                                       static_cast<double>(items));
       return std::invoke(x.fn, x.item(at));
     };
     auto results = parallel_map(std::views::iota(std::size_t{0}, items), pick, opt);
@@ -155,7 +155,7 @@ template <std::ranges::input_range R, class F>
 /// Throws std::invalid_argument for a bad name (see wisdom) before anything runs; whatever tune
 /// throws.
 template <std::ranges::input_range R, class F>
-  requires std::invocable<F&, std::ranges::range_reference_t<R>>
+requires std::invocable<F&, std::ranges::range_reference_t<R>>
 [[nodiscard]] options tuned_options(std::string_view name, R&& input, F&& fn,
                                     tune_options topt = {}) {
   wisdom stored;

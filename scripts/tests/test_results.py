@@ -231,7 +231,14 @@ class Analyses(unittest.TestCase):
         self.assertAlmostEqual(t["tune_seconds"], 2.1)
         self.assertIs(t["best"], fastest)
         self.assertAlmostEqual(t["ratio"], 150.0 / fastest.time_us)
+        self.assertFalse(t["side_by_side"])
         self.assertNotIn("tune", run.user_workloads())
+        # Measured side by side within the case: the counters win over the sweep's figure.
+        data["benchmarks"][-1].update({"sweep_best_us": 140.0, "tuned_over_sweep_best": 1.04})
+        t = pr.tuned_against_sweep(pr.from_json(data, "side.json"), "chunks")
+        self.assertTrue(t["side_by_side"])
+        self.assertAlmostEqual(t["ratio"], 1.04)
+        self.assertAlmostEqual(t["best_us"], 140.0)
 
     def test_overhead_ratios_pair_each_backend_with_its_loop(self):
         rows = {(r["backend"], r["api"]): r for r in pr.overhead_rows(self.run)}
