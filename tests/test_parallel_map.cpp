@@ -107,34 +107,27 @@ TEST_P(ParallelMap, SingleItem) {
 }
 
 TEST_P(ParallelMap, FewerItemsThanThreads) {
-  for (std::size_t n = 1; n < 8; ++n) {
-    for (schedule s : all_schedules) expect_each_index_once(opts(8, 0, s), n);
+  for (const auto& c : parmap_test::fewer_items_than_threads()) {
+    expect_each_index_once(opts(c.threads, c.chunk, c.schedule), c.n);
   }
 }
 
 TEST_P(ParallelMap, UnevenSplits) {
-  for (std::size_t n : {5u, 7u, 97u, 1001u, 4099u}) {
-    for (int threads : {2, 3, 7}) {
-      for (schedule s : all_schedules) expect_each_index_once(opts(threads, 0, s), n);
-    }
+  for (const auto& c : parmap_test::uneven_splits()) {
+    expect_each_index_once(opts(c.threads, c.chunk, c.schedule), c.n);
   }
 }
 
 TEST_P(ParallelMap, EveryScheduleChunkAndThreadCount) {
-  for (std::size_t n : {0u, 1u, 5u, 1237u}) {
-    for (schedule s : all_schedules) {
-      for (std::size_t chunk :
-           {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{1000}, n + 5}) {
-        for (int threads : {1, 2, 3, 8, -1}) expect_each_index_once(opts(threads, chunk, s), n);
-      }
-    }
+  for (const auto& c : parmap_test::every_schedule_chunk_and_thread_count()) {
+    expect_each_index_once(opts(c.threads, c.chunk, c.schedule), c.n);
   }
 }
 
 TEST_P(ParallelMap, LargeInput) {
-  constexpr std::size_t n = 1'000'003;
-  for (schedule s : all_schedules) expect_each_index_once(opts(-1, 0, s), n);
-  expect_each_index_once(opts(3, 4096, schedule::dynamic), n);
+  for (const auto& c : parmap_test::large_splits()) {
+    expect_each_index_once(opts(c.threads, c.chunk, c.schedule), c.n);
+  }
 }
 
 TEST_P(ParallelMap, DefaultOptionsUseTheDefaultBackend) {

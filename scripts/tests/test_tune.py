@@ -19,6 +19,9 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import parmap_results as pr  # noqa: E402
 
+sys.path.insert(0, HERE)
+from test_results import write_json  # noqa: E402
+
 TUNE_FIXTURE = os.path.join(HERE, "tune_fixture.json")
 BENCH_FIXTURE = os.path.join(HERE, "fixture.json")
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
@@ -41,13 +44,6 @@ def renamed(data, workload):
         for key in ("name", "run_name"):
             entry[key] = entry[key].replace(old + "/", workload + "/")
     return data
-
-
-def write_json(data, directory, name):
-    path = os.path.join(directory, name)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f)
-    return path
 
 
 class TuneRun(unittest.TestCase):
